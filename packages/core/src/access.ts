@@ -1,0 +1,351 @@
+import { parseDuration } from './duration';
+import { TokenAccessError, invalid } from './errors';
+import { type CryptoProvider, createHasher } from './hash';
+import { type RequestLike, parseBearer, readHeader, verifyError } from './http';
+import type { AuthenticateOptions, CheckOptions, IssueOptions, IssueUrlOptions, ListOptions, RejectionEvent, TokenAccessOptions, VerifyUrlOptions } from './options';
+import { expandScope, validateScopes } from './scopes';
+import type { ConsumePolicy, ListPage, SweepOptions } from './store';
+import { assertPrefix, generateToken, isWellFormed, newId, tokenHint } from './token';
+import type { Duration, JsonValue, TokenInfo, VerifyErrorCode, VerifyResult } from './types';
+import { appendTokenParam, canonicalizeUrl } from './url';
+import { withTimeout } from './timeout';
+
+/** The object {@link createTokenAccess} returns. */
+export interface TokenAccess {
+  /** Issues an API token. The raw `token` is returned here and never again. */
+  issue(options: IssueOptions): Promise<{ token: string; info: TokenInfo }>;
+  /** Issues a URL token bound to one URL; `url` is the share link (the URL plus `?token=…`). */
+  issueUrl(options: IssueUrlOptions): Promise<{ token: string; url: string; info: TokenInfo }>;
+  /** Verifies a raw API token (one store round trip). Never throws for a bad token. */
+  verify(raw: string, options?: CheckOptions): Promise<VerifyResult>;
+  /** Verifies the URL token inside `url` against that URL and `method`. */
+  verifyUrl(url: string, options?: VerifyUrlOptions): Promise<VerifyResult>;
+  /** Verifies a request: Bearer header (or `header` / `getToken`), else a URL token in its query. */
+  authenticate(request: RequestLike, options?: AuthenticateOptions): Promise<VerifyResult>;
+  get(id: string): Promise<TokenInfo | null>;
+  list(options?: ListOptions): Promise<ListPage>;
+  /** Revokes by raw token; returns the revoked record or null. */
+  revoke(raw: string): Promise<TokenInfo | null>;
+  revokeById(id: string): Promise<TokenInfo | null>;
+  /** Revokes by stored hash (`TokenInfo.hash`, Shield's "secret"). */
+  revokeByHash(hash: string): Promise<TokenInfo | null>;
+  /** Revokes every token of a subject; returns how many. */
+  revokeAll(subject: string): Promise<number>;
+  /** Deletes expired and used-up tokens; returns how many. */
+  sweep(options?: SweepOptions): Promise<number>;
+  /** The configured URL token parameter (for adapters). */
+  readonly urlParam: string;
+  readonly realm: string;
+}
+
+const METHOD_RE = /^[A-Z]{1,20}$/;
+const MAX_METADATA = 64 * 1024;
+
+type Reject = { code: VerifyErrorCode; reason: string; token?: TokenInfo; cause?: unknown; scopes?: string[] };
+
+/** @internal `createTokenAccess` with an explicit crypto provider; the entries bind it. */
+export function createTokenAccessWith(provider: CryptoProvider, options: TokenAccessOptions): TokenAccess {
+  if (!options || typeof options !== 'object' || !options.store) throw invalid('createTokenAccess needs a `store` (e.g. memoryStore())');
+  const store = options.store;
+  const prefix = options.prefix ?? 'tka';
+  assertPrefix(prefix);
+  const hasher = createHasher(provider, options.pepper);
+  const urlParam = options.urlParam ?? 'token';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(urlParam)) throw invalid(`urlParam must be 1-64 characters of [A-Za-z0-9_.-] (got ${JSON.stringify(urlParam)})`);
+  const exclude = new Set(options.ignoreParams ?? []);
+  const realm = options.realm ?? 'api';
+  const resolution = options.lastUsedResolution === 0 ? 0 : parseDuration(options.lastUsedResolution ?? 60_000, 'lastUsedResolution');
+  const timeout = parseDuration(options.timeout ?? 5000, 'timeout');
+  const optDuration = (d: Duration | null | undefined, what: string) => (d === null || d === undefined ? undefined : parseDuration(d, what));
+  const accessExpiresIn = optDuration(options.defaults?.access?.expiresIn, 'defaults.access.expiresIn');
+  const accessIdle = optDuration(options.defaults?.access?.idleTimeout ?? options.idleTimeout, 'idleTimeout');
+  const urlDefaults = options.defaults?.url ?? {};
+  const urlExpiresIn = urlDefaults.expiresIn === null ? undefined : parseDuration(urlDefaults.expiresIn ?? '7d', 'defaults.url.expiresIn');
+  const urlMaxUses = urlDefaults.maxUses === undefined ? 1 : urlDefaults.maxUses;
+  const urlMethods = validateMethods(urlDefaults.methods ?? ['GET', 'HEAD']);
+  const now = () => {
+    const t = options.clock ? options.clock() : Date.now();
+    return typeof t === 'number' ? t : t.getTime();
+  };
+
+  const emit = <A>(name: string, hook: ((a: A) => void | Promise<void>) | undefined, arg: A) => {
+    if (!hook) return;
+    const report = (e: unknown) => (options.onHookError ?? ((err, h) => console.error(`[tokenaccess] ${h} hook failed`, err)))(e, name);
+    try {
+      const r = hook(arg);
+      if (r && typeof (r as Promise<void>).then === 'function') (r as Promise<void>).then(undefined, report);
+    } catch (e) {
+      report(e);
+    }
+  };
+
+  const admin = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof TokenAccessError) throw e;
+      throw new TokenAccessError('unavailable', `${what} failed: the store is unavailable`, { cause: e });
+    }
+  };
+
+  function scopePolicy(check: CheckOptions | undefined): ConsumePolicy['scopes'] {
+    if (!check?.scopes || check.scopes.length === 0) return undefined;
+    const required = validateScopes(check.scopes, 'required scopes');
+    const mode = check.mode ?? 'all';
+    if (mode !== 'all' && mode !== 'any') throw invalid(`mode must be 'all' or 'any' (got ${JSON.stringify(mode)})`);
+    return { mode, anyOf: required.map(expandScope) };
+  }
+
+  function reject(r: Reject, raw: string | undefined): VerifyResult {
+    const error = verifyError(r.code, { realm, scopes: r.scopes });
+    const event: RejectionEvent = { code: r.code, status: error.status, reason: r.reason };
+    if (raw !== undefined && isWellFormed(raw, prefix)) event.hint = tokenHint(raw, prefix);
+    if (r.token) {
+      event.tokenId = r.token.id;
+      if (r.token.subject !== undefined) event.subject = r.token.subject;
+    }
+    if (r.cause !== undefined) event.cause = r.cause;
+    emit('onRejected', options.onRejected, event);
+    return { ok: false, error };
+  }
+
+  function explain(reason: string, token: TokenInfo | undefined, at: number, policy: ConsumePolicy): string {
+    switch (reason) {
+      case 'not_found':
+        return 'no token with this hash (unknown or revoked)';
+      case 'expired':
+        return token?.expiresAt && token.expiresAt.getTime() <= at
+          ? `expired at ${token.expiresAt.toISOString()}`
+          : `idle for longer than ${token?.idleTimeout ?? '?'} ms`;
+      case 'exhausted':
+        return `used ${token?.uses ?? '?'} of ${token?.maxUses ?? '?'} times`;
+      case 'url_mismatch':
+        if (!policy.url) return 'a URL token was presented as a Bearer token';
+        if (token && !token.url) return 'an API token was presented in a URL';
+        return `${policy.url.method} ${policy.url.canonical} does not match the binding ${token?.url?.methods.join('|') ?? '?'} ${token?.url?.canonical ?? '?'}`;
+      default:
+        return `required ${policy.scopes?.mode ?? 'all'} of [${policy.scopes?.anyOf.map((l) => l[1]).join(', ')}], token holds [${token?.scopes.join(', ') ?? '?'}]`;
+    }
+  }
+
+  /** The one verification path: format check, then one `consume` per candidate hash. */
+  async function check(raw: string, policy: ConsumePolicy, requiredScopes: string[] | undefined): Promise<VerifyResult> {
+    if (!isWellFormed(raw, prefix)) return reject({ code: 'malformed', reason: 'wrong prefix, length, charset or checksum (no store was asked)' }, raw);
+    const at = now();
+    try {
+      for (const lookup of hasher.lookups) {
+        const h = lookup(raw);
+        const hash = typeof h === 'string' ? h : await h;
+        const result = await withTimeout(store.consume(hash, new Date(at), policy), timeout);
+        if (result.ok) {
+          emit('onVerified', options.onVerified, result.record);
+          return { ok: true, token: result.record };
+        }
+        if (result.reason !== 'not_found') {
+          return reject({ code: result.reason, reason: explain(result.reason, result.record, at, policy), token: result.record, scopes: requiredScopes }, raw);
+        }
+      }
+      return reject({ code: 'not_found', reason: explain('not_found', undefined, at, policy) }, raw);
+    } catch (e) {
+      return reject({ code: 'unavailable', reason: `the store failed: ${e instanceof Error ? e.message : String(e)}`, cause: e }, raw);
+    }
+  }
+
+  async function checkUrl(url: string, method: string, check_: CheckOptions | undefined, bearer: string | undefined): Promise<VerifyResult> {
+    let c;
+    try {
+      c = canonicalizeUrl(url, { tokenParam: urlParam, exclude });
+    } catch (e) {
+      // An unparseable request URL cannot carry a URL token; a Bearer token still decides.
+      if (bearer !== undefined) return check(bearer, { lastUsedResolution: resolution, scopes: scopePolicy(check_) }, check_?.scopes);
+      return reject({ code: 'invalid_request', reason: e instanceof Error ? e.message : 'bad url' }, undefined);
+    }
+    if (c.tokens.length > 1) return reject({ code: 'invalid_request', reason: `the URL carries ${c.tokens.length} '${urlParam}' parameters` }, undefined);
+    if (c.tokens.length === 1 && bearer !== undefined) return reject({ code: 'invalid_request', reason: 'a Bearer token and a URL token were both presented' }, undefined);
+    if (bearer !== undefined) return check(bearer, { lastUsedResolution: resolution, scopes: scopePolicy(check_) }, check_?.scopes);
+    if (c.tokens.length === 0) return reject({ code: 'missing', reason: `no Authorization header and no '${urlParam}' parameter` }, undefined);
+    const m = method.toUpperCase();
+    const policy: ConsumePolicy = {
+      lastUsedResolution: resolution,
+      url: { canonical: c.canonical, method: m, ...(options.checkOrigin ? { origin: c.origin ?? '' } : {}) },
+      scopes: scopePolicy(check_),
+    };
+    return check(c.tokens[0]!, policy, check_?.scopes);
+  }
+
+  function expiry(input: { expiresIn?: Duration | null; expiresAt?: Date }, fallback: number | undefined, at: number): Date | undefined {
+    if (input.expiresAt !== undefined) {
+      if (input.expiresIn !== undefined) throw invalid('give expiresIn or expiresAt, not both');
+      if (!(input.expiresAt instanceof Date) || Number.isNaN(input.expiresAt.getTime())) throw invalid('expiresAt must be a valid Date');
+      if (input.expiresAt.getTime() <= at) throw invalid('expiresAt is in the past');
+      return input.expiresAt;
+    }
+    const ms = input.expiresIn === null ? undefined : input.expiresIn === undefined ? fallback : parseDuration(input.expiresIn, 'expiresIn');
+    return ms === undefined ? undefined : new Date(at + ms);
+  }
+
+  async function create(kind: 'access' | 'url', fields: {
+    subject?: string; name: string; scopes?: string[]; expiresAt?: Date; idleTimeout?: number; maxUses?: number | null; metadata?: Record<string, JsonValue>; url?: TokenInfo['url'];
+  }, at: number): Promise<{ token: string; info: TokenInfo }> {
+    const token = generateToken(prefix);
+    const h = hasher.issue(token);
+    const info: TokenInfo = {
+      id: newId(at),
+      kind,
+      name: fields.name,
+      scopes: fields.scopes === undefined ? ['*'] : validateScopes(fields.scopes),
+      uses: 0,
+      createdAt: new Date(at),
+      hint: tokenHint(token, prefix),
+      hash: typeof h === 'string' ? h : await h,
+    };
+    if (fields.subject !== undefined) info.subject = fields.subject;
+    if (fields.url) info.url = fields.url;
+    if (fields.expiresAt) info.expiresAt = fields.expiresAt;
+    if (fields.idleTimeout !== undefined) info.idleTimeout = fields.idleTimeout;
+    if (fields.maxUses !== undefined && fields.maxUses !== null) info.maxUses = validateMaxUses(fields.maxUses);
+    if (fields.metadata !== undefined) info.metadata = validateMetadata(fields.metadata);
+    await admin('issue', () => store.insert(info));
+    emit('onIssued', options.onIssued, info);
+    return { token, info };
+  }
+
+  const api: TokenAccess = {
+    urlParam,
+    realm,
+
+    async issue(input) {
+      if (!input || typeof input !== 'object') throw invalid('issue needs { subject, name }');
+      const at = now();
+      return create('access', {
+        subject: validateText(input.subject, 'subject'),
+        name: validateText(input.name, 'name'),
+        scopes: input.scopes,
+        expiresAt: expiry(input, accessExpiresIn, at),
+        idleTimeout: input.idleTimeout === null ? undefined : input.idleTimeout === undefined ? accessIdle : parseDuration(input.idleTimeout, 'idleTimeout'),
+        maxUses: input.maxUses,
+        metadata: input.metadata,
+      }, at);
+    },
+
+    async issueUrl(input) {
+      if (!input || typeof input !== 'object') throw invalid('issueUrl needs { url }');
+      const c = canonicalizeUrl(input.url, { tokenParam: urlParam, exclude });
+      if (c.tokens.length > 0) throw invalid(`the url already has a '${urlParam}' parameter`);
+      const at = now();
+      const methods = input.methods === undefined ? urlMethods : validateMethods(input.methods);
+      const { token, info } = await create('url', {
+        subject: input.subject === undefined ? undefined : validateText(input.subject, 'subject'),
+        name: input.name === undefined ? 'share link' : validateText(input.name, 'name'),
+        scopes: input.scopes,
+        expiresAt: expiry(input, urlExpiresIn, at),
+        idleTimeout: input.idleTimeout === null || input.idleTimeout === undefined ? undefined : parseDuration(input.idleTimeout, 'idleTimeout'),
+        maxUses: input.maxUses === undefined ? urlMaxUses : input.maxUses,
+        metadata: input.metadata,
+        url: { url: input.url, ...(c.origin ? { origin: c.origin } : {}), canonical: c.canonical, methods },
+      }, at);
+      return { token, info, url: appendTokenParam(input.url, urlParam, token) };
+    },
+
+    async verify(raw, opts) {
+      if (typeof raw !== 'string' || raw === '') return reject({ code: 'missing', reason: 'no token given' }, undefined);
+      return check(raw, { lastUsedResolution: resolution, scopes: scopePolicy(opts) }, opts?.scopes);
+    },
+
+    async verifyUrl(url, opts) {
+      return checkUrl(url, opts?.method ?? 'GET', opts, undefined);
+    },
+
+    async authenticate(request, opts = {}) {
+      if (!request || typeof request !== 'object' || !request.headers) throw invalid('authenticate needs a Request or { headers, url, method }');
+      if (opts.getToken) {
+        let raw: string | null | undefined;
+        try {
+          raw = await opts.getToken(request);
+        } catch (e) {
+          return reject({ code: 'invalid_request', reason: `getToken threw: ${e instanceof Error ? e.message : String(e)}` }, undefined);
+        }
+        if (raw === null || raw === undefined || raw === '') return reject({ code: 'missing', reason: 'getToken returned no token' }, undefined);
+        return check(raw, { lastUsedResolution: resolution, scopes: scopePolicy(opts) }, opts.scopes);
+      }
+      const header = opts.header ?? 'authorization';
+      const bearer = parseBearer(readHeader(request.headers, header), header.toLowerCase() !== 'authorization');
+      if (bearer === null) return reject({ code: 'invalid_request', reason: `the ${header} header is not a single Bearer token` }, undefined);
+      const url = request.url;
+      if (opts.urlTokens !== false && typeof url === 'string' && url.includes('?')) {
+        return checkUrl(url, request.method ?? 'GET', opts, bearer);
+      }
+      if (bearer === undefined) return reject({ code: 'missing', reason: `no ${header} header` }, undefined);
+      return check(bearer, { lastUsedResolution: resolution, scopes: scopePolicy(opts) }, opts.scopes);
+    },
+
+    get: (id) => admin('get', () => store.findById(validateText(id, 'id'))),
+
+    list(opts = {}) {
+      const limit = opts.limit ?? 100;
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalid('limit must be an integer from 1 to 1000');
+      if (opts.kind !== undefined && opts.kind !== 'access' && opts.kind !== 'url') throw invalid("kind must be 'access' or 'url'");
+      return admin('list', () => store.list({ limit, ...(opts.subject !== undefined ? { subject: opts.subject } : {}), ...(opts.kind ? { kind: opts.kind } : {}), ...(opts.cursor ? { cursor: opts.cursor } : {}) }));
+    },
+
+    async revoke(raw) {
+      if (!isWellFormed(raw, prefix)) throw invalid('revoke needs a well-formed raw token (use revokeById for an id)');
+      for (const lookup of hasher.lookups) {
+        const found = await api.revokeByHash(await lookup(raw));
+        if (found) return found;
+      }
+      return null;
+    },
+
+    async revokeById(id) {
+      const found = await admin('revokeById', () => store.deleteById(validateText(id, 'id')));
+      if (found) emit('onRevoked', options.onRevoked, [found]);
+      return found;
+    },
+
+    async revokeByHash(hash) {
+      const found = await admin('revokeByHash', () => store.deleteByHash(validateText(hash, 'hash')));
+      if (found) emit('onRevoked', options.onRevoked, [found]);
+      return found;
+    },
+
+    async revokeAll(subject) {
+      const s = validateText(subject, 'subject');
+      const count = await admin('revokeAll', () => store.deleteBySubject(s));
+      if (count > 0) emit('onRevoked', options.onRevoked, { subject: s, count });
+      return count;
+    },
+
+    sweep: (opts) => admin('sweep', () => store.sweep(new Date(now()), opts)),
+  };
+  return api;
+}
+
+function validateText(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 512) throw invalid(`${what} must be a non-empty string of at most 512 characters`);
+  return value;
+}
+
+function validateMaxUses(n: number): number {
+  if (!Number.isSafeInteger(n) || n < 1) throw invalid(`maxUses must be a positive integer or null (got ${JSON.stringify(n)})`);
+  return n;
+}
+
+function validateMethods(methods: unknown): string[] {
+  if (!Array.isArray(methods) || methods.length === 0) throw invalid('methods must be a non-empty array of HTTP methods');
+  const out = methods.map((m) => (typeof m === 'string' ? m.toUpperCase() : ''));
+  for (const m of out) if (!METHOD_RE.test(m)) throw invalid(`${JSON.stringify(m)} is not an HTTP method`);
+  return [...new Set(out)];
+}
+
+function validateMetadata(m: unknown): Record<string, JsonValue> {
+  if (!m || typeof m !== 'object' || Array.isArray(m)) throw invalid('metadata must be a plain object');
+  let json: string;
+  try {
+    json = JSON.stringify(m);
+  } catch {
+    throw invalid('metadata must be JSON-serialisable');
+  }
+  if (json.length > MAX_METADATA) throw invalid(`metadata is larger than ${MAX_METADATA} bytes as JSON`);
+  return JSON.parse(json) as Record<string, JsonValue>;
+}

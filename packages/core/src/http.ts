@@ -1,0 +1,124 @@
+import type { VerifyError, VerifyErrorCode } from './types';
+
+const MESSAGES: Record<VerifyErrorCode, string> = {
+  missing: 'Authentication is required.',
+  invalid_request: 'The request is malformed.',
+  malformed: 'The access token is invalid.',
+  not_found: 'The access token is invalid.',
+  expired: 'The access token expired.',
+  exhausted: 'The access token has been used up.',
+  url_mismatch: 'The access token is not valid for this URL.',
+  insufficient_scope: 'The access token does not grant the required scope.',
+  unavailable: 'Authentication is temporarily unavailable.',
+};
+
+/** A quoted-string for an auth-param (RFC 9110): backslash-escape `"` and `\`. */
+const quote = (s: string) => `"${s.replace(/["\\]/g, '\\$&')}"`;
+
+/**
+ * Builds the {@link VerifyError} for a code, with the RFC 6750 status and `WWW-Authenticate`
+ * value: no credentials → 401 without an error code; a malformed request → 400
+ * `invalid_request`; a bad, unknown, expired, used-up or revoked token → 401 `invalid_token`;
+ * a missing scope → 403 `insufficient_scope` with `scope="…"`; a failed store → 503.
+ *
+ * @example
+ * ```ts
+ * verifyError('expired', { realm: 'api' }).wwwAuthenticate;
+ * // 'Bearer realm="api", error="invalid_token", error_description="The access token expired."'
+ * ```
+ */
+export function verifyError(code: VerifyErrorCode, options: { realm?: string; scopes?: readonly string[] } = {}): VerifyError {
+  const message = MESSAGES[code];
+  const realm = `Bearer realm=${quote(options.realm ?? 'api')}`;
+  switch (code) {
+    case 'missing':
+      return { code, status: 401, error: 'unauthorized', message, wwwAuthenticate: realm };
+    case 'invalid_request':
+      return { code, status: 400, error: 'invalid_request', message, wwwAuthenticate: `${realm}, error="invalid_request", error_description=${quote(message)}` };
+    case 'insufficient_scope': {
+      const scopes = [...(options.scopes ?? [])];
+      const scope = scopes.length ? `, scope=${quote(scopes.join(' '))}` : '';
+      return { code, status: 403, error: 'insufficient_scope', message, scopes, wwwAuthenticate: `${realm}, error="insufficient_scope", error_description=${quote(message)}${scope}` };
+    }
+    case 'unavailable':
+      return { code, status: 503, error: 'temporarily_unavailable', message };
+    default:
+      return { code, status: 401, error: 'invalid_token', message, wwwAuthenticate: `${realm}, error="invalid_token", error_description=${quote(message)}` };
+  }
+}
+
+/**
+ * Turns a verification error into the Fetch `Response` RFC 6750 asks for: the status, the
+ * `WWW-Authenticate` header, `Cache-Control: no-store`, and a JSON body `{ error, message }`.
+ * A 503 also carries `Retry-After`.
+ *
+ * @example
+ * ```ts
+ * const auth = await tokens.authenticate(request, { scopes: ['users:read'] });
+ * if (!auth.ok) return toResponse(auth.error);
+ * ```
+ */
+export function toResponse(error: VerifyError, init: { headers?: HeadersInit } = {}): Response {
+  const headers = new Headers(init.headers);
+  headers.set('content-type', 'application/json; charset=utf-8');
+  headers.set('cache-control', 'no-store');
+  if (error.wwwAuthenticate) headers.set('www-authenticate', error.wwwAuthenticate);
+  if (error.status === 503) headers.set('retry-after', '5');
+  return new Response(JSON.stringify(errorBody(error)), { status: error.status, headers });
+}
+
+/**
+ * The JSON body of an error response: `{ error, message }`. Framework adapters use it so every
+ * framework answers with the same body.
+ *
+ * @example
+ * ```ts
+ * ctx.body = errorBody(result.error);
+ * ```
+ */
+export function errorBody(error: VerifyError): { error: string; message: string } {
+  return { error: error.error, message: error.message };
+}
+
+/** What `authenticate` accepts: a Fetch `Request`, or a Node-style `{ headers, url, method }`. */
+export type RequestLike =
+  | Request
+  | {
+      headers: Headers | Record<string, string | string[] | undefined>;
+      /** Absolute, or a path (then origin checks of URL tokens cannot pass). */
+      url?: string;
+      method?: string;
+    };
+
+/** @internal Reads one header from a Fetch `Headers` or a Node headers object (case-insensitive). */
+export function readHeader(headers: RequestLike['headers'], name: string): string | string[] | undefined {
+  if (typeof (headers as Headers).get === 'function') {
+    const v = (headers as Headers).get(name);
+    return v === null ? undefined : v;
+  }
+  const h = headers as Record<string, string | string[] | undefined>;
+  const lower = name.toLowerCase();
+  if (lower in h) return h[lower];
+  for (const k of Object.keys(h)) if (k.toLowerCase() === lower) return h[k];
+  return undefined;
+}
+
+/**
+ * @internal Extracts a bearer credential from a header value. `undefined`: none offered (absent,
+ * or another scheme such as Basic); `null`: offered but malformed (→ `invalid_request`).
+ * With `bare`, a custom header may carry the token without the `Bearer ` scheme.
+ */
+export function parseBearer(value: string | string[] | undefined, bare: boolean): string | null | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) return value.length === 0 ? undefined : value.length === 1 ? parseBearer(value[0], bare) : null;
+  const v = value.trim();
+  if (v === '') return undefined;
+  const m = /^bearer(?:\s+(.*))?$/i.exec(v);
+  if (!m) {
+    if (!bare) return undefined;
+    return /^[\x21-\x7E]+$/.test(v) ? v : null;
+  }
+  const cred = m[1]?.trim();
+  // RFC 6750 b64token: one token, no spaces or commas (no second credential smuggled in).
+  return cred && /^[A-Za-z0-9\-._~+/]+=*$/.test(cred) ? cred : null;
+}

@@ -1,0 +1,129 @@
+import type { Pepper } from './hash';
+import type { TokenStore } from './store';
+import type { Duration, JsonValue, ScopeMode, TokenInfo, VerifyErrorCode } from './types';
+
+/** What `onRejected` receives: the precise reason, for logs. Never the raw token. */
+export interface RejectionEvent {
+  code: VerifyErrorCode;
+  status: number;
+  /** A precise, log-only explanation, e.g. `expired at 2026-01-01T00:00:00.000Z`. */
+  reason: string;
+  /** Present once the token was found. */
+  tokenId?: string;
+  subject?: string;
+  /** `prefix_abcd` of a well-formed presented token. */
+  hint?: string;
+  /** The store error behind `unavailable`. */
+  cause?: unknown;
+}
+
+/** Options of {@link createTokenAccess}. */
+export interface TokenAccessOptions {
+  /** Where tokens live: `memoryStore()`, `redisStore(…)`, `postgresStore(…)`, `mongoStore(…)`. */
+  store: TokenStore;
+  /** Token prefix, 1-16 lower-case letters/digits. @default 'tka' */
+  prefix?: string;
+  /**
+   * With a pepper, tokens are stored as HMAC-SHA256 under a key id instead of plain SHA-256, so a
+   * stolen database alone cannot confirm guesses. Rotate by adding a key and moving `current`.
+   */
+  pepper?: Pepper;
+  defaults?: {
+    /** Access tokens: `expiresIn` @default null (never), `idleTimeout` @default null (none). */
+    access?: { expiresIn?: Duration | null; idleTimeout?: Duration | null };
+    /** URL tokens: `expiresIn` @default '7d', `maxUses` @default 1, `methods` @default ['GET','HEAD']. */
+    url?: { expiresIn?: Duration | null; maxUses?: number | null; methods?: string[] };
+  };
+  /** `lastUsedAt` is written at most once per this interval per token. @default '60s' */
+  lastUsedResolution?: Duration | 0;
+  /** Default idle timeout of access tokens (same as `defaults.access.idleTimeout`). */
+  idleTimeout?: Duration | null;
+  /** Query parameter that carries a URL token. `'TOKEN'` gives Tiki's form. @default 'token' */
+  urlParam?: string;
+  /** Query parameters that never take part in URL matching (e.g. `utm_source`). @default [] */
+  ignoreParams?: string[];
+  /** Also require the request's origin to equal an absolute binding's origin. @default false */
+  checkOrigin?: boolean;
+  /** `realm` of `WWW-Authenticate`. @default 'api' */
+  realm?: string;
+  /** Longest a verification waits for the store before answering `unavailable`. @default '5s' */
+  timeout?: Duration;
+  /** Current time. @default () => new Date() */
+  clock?: () => Date | number;
+  onIssued?: (token: TokenInfo) => void | Promise<void>;
+  onVerified?: (token: TokenInfo) => void | Promise<void>;
+  onRejected?: (event: RejectionEvent) => void | Promise<void>;
+  onRevoked?: (tokens: TokenInfo[] | { subject: string; count: number }) => void | Promise<void>;
+  /** Where errors thrown by hooks go (they never break a verification). @default console.error */
+  onHookError?: (error: unknown, hook: string) => void;
+}
+
+/** Options of `issue`. */
+export interface IssueOptions {
+  /** The owner (user id). */
+  subject: string;
+  /** A label for humans, e.g. the device: `"John's MacBook Air"`. */
+  name: string;
+  /** @default ['*'] (all scopes) */
+  scopes?: string[];
+  /** Relative expiry; `null` never expires. @default defaults.access.expiresIn */
+  expiresIn?: Duration | null;
+  /** Absolute expiry (instead of `expiresIn`). */
+  expiresAt?: Date;
+  idleTimeout?: Duration | null;
+  /** Use limit; `null` or absent is unlimited. */
+  maxUses?: number | null;
+  metadata?: Record<string, JsonValue>;
+}
+
+/** Options of `issueUrl`. */
+export interface IssueUrlOptions {
+  /** The exact URL the token opens: absolute (`https://…`) or a path (`/files?id=7`). */
+  url: string;
+  /** @default ['*'] */
+  scopes?: string[];
+  /** @default defaults.url.expiresIn ('7d'); `null` never expires */
+  expiresIn?: Duration | null;
+  expiresAt?: Date;
+  /** @default defaults.url.maxUses (1, a one-time link); `null` is unlimited */
+  maxUses?: number | null;
+  /** @default defaults.url.methods (['GET', 'HEAD']) */
+  methods?: string[];
+  subject?: string;
+  /** @default 'share link' */
+  name?: string;
+  idleTimeout?: Duration | null;
+  metadata?: Record<string, JsonValue>;
+}
+
+/** Scope requirement of a verification. */
+export interface CheckOptions {
+  scopes?: string[];
+  /** @default 'all' */
+  mode?: ScopeMode;
+}
+
+/** Options of `verifyUrl`. */
+export interface VerifyUrlOptions extends CheckOptions {
+  /** @default 'GET' */
+  method?: string;
+}
+
+/** Options of `authenticate`. */
+export interface AuthenticateOptions extends CheckOptions {
+  /** Header carrying the token (Shield's `authenticatorHeader`); `Bearer ` is optional in a custom header. @default 'authorization' */
+  header?: string;
+  /** Replaces extraction entirely: return the raw token, or null/undefined for none. */
+  getToken?: (request: import('./http').RequestLike) => string | null | undefined | Promise<string | null | undefined>;
+  /** Accept a URL token in the request's query (verified against the request URL and method). @default true */
+  urlTokens?: boolean;
+}
+
+/** Options of `list`. */
+export interface ListOptions {
+  subject?: string;
+  kind?: 'access' | 'url';
+  /** @default 100 (1 to 1000) */
+  limit?: number;
+  cursor?: string;
+}

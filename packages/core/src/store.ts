@@ -1,0 +1,155 @@
+import type { TokenInfo, TokenKind } from './types';
+
+/**
+ * Why a `consume` refused a token. `insufficient_scope` and `url_mismatch` are decided inside
+ * the atomic step, so a request that fails them spends no use.
+ */
+export type ConsumeRefusal = 'not_found' | 'expired' | 'exhausted' | 'url_mismatch' | 'insufficient_scope';
+
+/**
+ * What `consume` must check, besides expiry and the use limit. Built by core; stores only
+ * evaluate it (the rules are spelt out in {@link evaluateConsume}, the reference implementation).
+ */
+export interface ConsumePolicy {
+  /** `lastUsedAt` is written only when absent or at least this many ms old. */
+  lastUsedResolution: number;
+  /**
+   * Present when the token came from a URL: the record must be a URL token whose
+   * `url.canonical` equals `canonical` and whose `url.methods` include `method`, and, when
+   * `origin` is given and the binding has one, whose `url.origin` equals it. Absent: the record
+   * must NOT be a URL token (a share link cannot be replayed as a Bearer token).
+   */
+  url?: { canonical: string; method: string; origin?: string };
+  /**
+   * Scope requirement, pre-expanded by core: each inner list holds the token scopes that would
+   * satisfy one required scope (`'*'`, the scope itself, and its wildcard prefixes). With `all`
+   * every list must share an element with `record.scopes`; with `any`, at least one list.
+   */
+  scopes?: { mode: 'all' | 'any'; anyOf: string[][] };
+}
+
+/** The outcome of `consume`. On success `record` is the record after the use was counted. */
+export type ConsumeResult =
+  | { ok: true; record: TokenInfo }
+  | { ok: false; reason: ConsumeRefusal; record?: TokenInfo };
+
+/** A page request for `list`. Results are in creation order (ascending `id`). */
+export interface ListQuery {
+  subject?: string;
+  kind?: TokenKind;
+  /** Page size, 1 to 1000. */
+  limit: number;
+  /** The `cursor` of the previous page. */
+  cursor?: string;
+}
+
+/** A page of `list`. `cursor` is absent on the last page. */
+export interface ListPage {
+  items: TokenInfo[];
+  cursor?: string;
+}
+
+/** Options of `sweep`. */
+export interface SweepOptions {
+  /** Records deleted per batch. @default 1000 */
+  batchSize?: number;
+  /** Called after each batch with the total deleted so far. */
+  onProgress?: (deleted: number) => void;
+}
+
+/**
+ * The storage contract. Every method may throw (network, server); core turns those failures
+ * into `unavailable`. Records go in and come out as {@link TokenInfo} (dates as `Date`, absent
+ * optional fields absent). `@tokenaccess/test-suite` is the definition of a correct store.
+ *
+ * @example
+ * ```ts
+ * const store: TokenStore = memoryStore();
+ * await store.insert(record);
+ * const r = await store.consume(record.hash, new Date(), { lastUsedResolution: 60_000 });
+ * ```
+ */
+export interface TokenStore {
+  /** Insert a new record. Throws `DuplicateTokenError` when `hash` or `id` exists. */
+  insert(record: TokenInfo): Promise<void>;
+  findByHash(hash: string): Promise<TokenInfo | null>;
+  findById(id: string): Promise<TokenInfo | null>;
+  /**
+   * The one atomic read-check-count-touch. Semantics are those of {@link evaluateConsume}:
+   * refuse with the first failing reason; on success count a use (only when `maxUses` is set)
+   * and touch `lastUsedAt` (only when stale). A store may delete a record that this use
+   * exhausted, in which case later calls answer `not_found` instead of `exhausted`.
+   * When nothing must change (unlimited token, fresh `lastUsedAt`) it should write nothing.
+   */
+  consume(hash: string, now: Date, policy: ConsumePolicy): Promise<ConsumeResult>;
+  list(query: ListQuery): Promise<ListPage>;
+  /** Delete by id; returns the deleted record, or null. */
+  deleteById(id: string): Promise<TokenInfo | null>;
+  /** Delete by hash; returns the deleted record, or null. */
+  deleteByHash(hash: string): Promise<TokenInfo | null>;
+  /** Delete every token of a subject; returns how many. */
+  deleteBySubject(subject: string): Promise<number>;
+  /** Delete every expired (absolute or idle) and used-up token; returns how many. */
+  sweep(now: Date, options?: SweepOptions): Promise<number>;
+}
+
+/** When a record is dead at `now`: expired (absolute or idle) or used up. */
+export function deadReason(record: TokenInfo, now: number): 'expired' | 'exhausted' | null {
+  if (record.expiresAt !== undefined && record.expiresAt.getTime() <= now) return 'expired';
+  if (record.idleTimeout !== undefined) {
+    const since = (record.lastUsedAt ?? record.createdAt).getTime();
+    if (since + record.idleTimeout <= now) return 'expired';
+  }
+  if (record.maxUses !== undefined && record.uses >= record.maxUses) return 'exhausted';
+  return null;
+}
+
+/** Whether `scopes` satisfy a pre-expanded requirement (see {@link ConsumePolicy.scopes}). */
+export function satisfiesScopes(scopes: readonly string[], requirement: NonNullable<ConsumePolicy['scopes']>): boolean {
+  const held = (list: string[]) => list.some((s) => scopes.includes(s));
+  return requirement.mode === 'all' ? requirement.anyOf.every(held) : requirement.anyOf.some(held);
+}
+
+/**
+ * The reference semantics of `consume`, as a pure function: given the current record, what the
+ * store must answer and whether it must write. Stores written in Lua, SQL or a query language
+ * implement the same rules natively; JavaScript stores can call this directly.
+ *
+ * Order of checks: expired → exhausted → url_mismatch → insufficient_scope.
+ *
+ * @example
+ * ```ts
+ * const out = evaluateConsume(record, Date.now(), policy);
+ * if (out.ok && out.write) await save(out.record);
+ * ```
+ */
+export function evaluateConsume(
+  record: TokenInfo,
+  now: number,
+  policy: ConsumePolicy,
+): { ok: true; record: TokenInfo; write: boolean } | { ok: false; reason: ConsumeRefusal } {
+  const dead = deadReason(record, now);
+  if (dead) return { ok: false, reason: dead };
+  if (policy.url) {
+    const b = record.url;
+    if (
+      !b ||
+      b.canonical !== policy.url.canonical ||
+      !b.methods.includes(policy.url.method) ||
+      (policy.url.origin !== undefined && b.origin !== undefined && b.origin !== policy.url.origin)
+    ) {
+      return { ok: false, reason: 'url_mismatch' };
+    }
+  } else if (record.url) {
+    return { ok: false, reason: 'url_mismatch' };
+  }
+  if (policy.scopes && !satisfiesScopes(record.scopes, policy.scopes)) return { ok: false, reason: 'insufficient_scope' };
+  const count = record.maxUses !== undefined;
+  const touch = record.lastUsedAt === undefined || now - record.lastUsedAt.getTime() >= policy.lastUsedResolution;
+  if (!count && !touch) return { ok: true, record, write: false };
+  return {
+    ok: true,
+    write: true,
+    record: { ...record, uses: count ? record.uses + 1 : record.uses, lastUsedAt: touch ? new Date(now) : record.lastUsedAt },
+  };
+}

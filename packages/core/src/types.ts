@@ -1,0 +1,91 @@
+/** The two kinds of token: API (`access`) tokens and URL-bound share (`url`) tokens. */
+export type TokenKind = 'access' | 'url';
+
+/** A JSON value, as `metadata` may hold. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * A duration: milliseconds, or a string such as `'500ms'`, `'45s'`, `'30m'`, `'12h'`, `'90d'`, `'2w'`.
+ */
+export type Duration = number | `${number}${'ms' | 's' | 'm' | 'h' | 'd' | 'w'}`;
+
+/**
+ * What a URL token is bound to. `canonical` is what matching compares (path plus the query as a
+ * sorted multiset of decoded pairs, token parameter and ignored parameters excluded); `url` is
+ * the URL as it was issued, for display.
+ */
+export interface UrlBinding {
+  /** The URL as given to `issueUrl` (token parameter not included). */
+  url: string;
+  /** `scheme://host[:port]` when the bound URL was absolute. */
+  origin?: string;
+  /** The canonical path and query that a request must equal. */
+  canonical: string;
+  /** Upper-case HTTP methods the link may be opened with. */
+  methods: string[];
+}
+
+/**
+ * A token as stored and as every read returns it. Never holds the raw token.
+ */
+export interface TokenInfo {
+  /** Public id: safe to show, list, log and revoke by. Sorts in creation order. */
+  id: string;
+  kind: TokenKind;
+  /** The owner (user id). Optional for URL tokens. */
+  subject?: string;
+  name: string;
+  scopes: string[];
+  /** The binding of a URL token. */
+  url?: UrlBinding;
+  expiresAt?: Date;
+  /** Idle timeout in milliseconds, counted from the last use or, if never used, from creation. */
+  idleTimeout?: number;
+  /** Use limit; absent means unlimited. */
+  maxUses?: number;
+  /** Uses counted so far. Only tokens with a use limit are counted (so verifying unlimited tokens writes nothing). */
+  uses: number;
+  createdAt: Date;
+  /** Last use, written at most once per `lastUsedResolution`. */
+  lastUsedAt?: Date;
+  metadata?: Record<string, JsonValue>;
+  /** Prefix and the first 4 random characters, for UIs: `tka_Ab3x`. */
+  hint: string;
+  /** The stored hash (SHA-256 hex, or `<keyId>:<HMAC hex>` with a pepper). Not a credential. */
+  hash: string;
+}
+
+/** Machine-readable reasons a verification failed. */
+export type VerifyErrorCode =
+  | 'missing'
+  | 'invalid_request'
+  | 'malformed'
+  | 'not_found'
+  | 'expired'
+  | 'exhausted'
+  | 'url_mismatch'
+  | 'insufficient_scope'
+  | 'unavailable';
+
+/**
+ * A failed verification, ready to become an HTTP response (see `toResponse`). `message` is the
+ * generic text a client may see; the precise reason goes only to the `onRejected` hook.
+ */
+export interface VerifyError {
+  code: VerifyErrorCode;
+  /** HTTP status: 400, 401, 403 or 503. */
+  status: 400 | 401 | 403 | 503;
+  /** The RFC 6750 / 6749 error code for the response body. */
+  error: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'unauthorized' | 'temporarily_unavailable';
+  message: string;
+  /** The `WWW-Authenticate` header value, where the response needs one. */
+  wwwAuthenticate?: string;
+  /** The scopes that were required, for `insufficient_scope`. */
+  scopes?: string[];
+}
+
+/** The result of `verify`, `verifyUrl` and `authenticate`. */
+export type VerifyResult = { ok: true; token: TokenInfo } | { ok: false; error: VerifyError };
+
+/** How several scopes combine: all of them, or any one. */
+export type ScopeMode = 'all' | 'any';

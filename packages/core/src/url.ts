@@ -1,0 +1,104 @@
+import { invalid } from './errors';
+
+const RELATIVE_BASE = 'http://relative.invalid';
+const MAX_URL_LENGTH = 8192;
+
+/** The canonical form of a URL, as bindings store it and requests are compared by it. */
+export interface CanonicalUrl {
+  /** `scheme://host[:port]`, absent for a path-only URL. Default ports are dropped. */
+  origin?: string;
+  /** Path and query: `/files?id=7&tags%5B%5D=a`. Pairs are decoded, sorted and re-encoded. */
+  canonical: string;
+  /** Values of the token parameter found in the query (0, 1, or more: the caller decides). */
+  tokens: string[];
+}
+
+/** Percent-decodes, leaving malformed sequences (`%zz`, a lone `%C3`) as they were. */
+function safeDecode(s: string): string {
+  if (!s.includes('%')) return s;
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+      try {
+        return decodeURIComponent(run);
+      } catch {
+        return run.toUpperCase();
+      }
+    });
+  }
+}
+
+const encode = encodeURIComponent;
+
+/**
+ * Canonicalises a URL for matching: the path with every segment decoded and re-encoded one way
+ * (`/caf%C3%A9` = `/café`, `%7e` = `~`, but `%2F` stays a character of its segment), and the
+ * query as a sorted multiset of form-decoded pairs (`%2C` = `,`, `+` = `%20`, `a=1&b=2` =
+ * `b=2&a=1`, `ids[]=1&ids[]=2` kept as two pairs, `flag` = `flag=`). Pairs whose key is in
+ * `exclude` are left out; the values of `tokenParam` are returned in `tokens`. The fragment
+ * never reaches a server, so it is ignored.
+ *
+ * @example
+ * ```ts
+ * canonicalizeUrl('https://x.test/a?b=%2C&a=1+2', { tokenParam: 'token' }).canonical;
+ * // '/a?a=1%202&b=%2C'
+ * ```
+ */
+export function canonicalizeUrl(url: string, options: { tokenParam: string; exclude?: ReadonlySet<string> }): CanonicalUrl {
+  if (typeof url !== 'string' || url.length === 0) throw invalid('url must be a non-empty string');
+  if (url.length > MAX_URL_LENGTH) throw invalid(`url is longer than ${MAX_URL_LENGTH} characters`);
+  const absolute = /^[A-Za-z][A-Za-z0-9+.-]*:/.test(url);
+  if (!absolute && !url.startsWith('/')) throw invalid(`url must be absolute (https://…) or start with '/' (got ${JSON.stringify(url.slice(0, 100))})`);
+  let parsed: URL;
+  try {
+    parsed = new URL(url, RELATIVE_BASE);
+  } catch {
+    throw invalid(`url could not be parsed: ${JSON.stringify(url.slice(0, 100))}`);
+  }
+  if (absolute && parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalid(`url must use http or https (got ${parsed.protocol})`);
+
+  const path = parsed.pathname
+    .split('/')
+    .map((seg) => encode(safeDecode(seg)))
+    .join('/');
+
+  const pairs: [string, string][] = [];
+  const tokens: string[] = [];
+  const search = parsed.search.slice(1);
+  if (search) {
+    for (const part of search.split('&')) {
+      if (part === '') continue;
+      const eq = part.indexOf('=');
+      const key = safeDecode((eq === -1 ? part : part.slice(0, eq)).replace(/\+/g, ' '));
+      const value = eq === -1 ? '' : safeDecode(part.slice(eq + 1).replace(/\+/g, ' '));
+      if (key === options.tokenParam) tokens.push(value);
+      else if (!options.exclude?.has(key)) pairs.push([key, value]);
+    }
+  }
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  const query = pairs.map(([k, v]) => `${encode(k)}=${encode(v)}`).join('&');
+  return {
+    ...(absolute ? { origin: parsed.origin } : {}),
+    canonical: query ? `${path}?${query}` : path,
+    tokens,
+  };
+}
+
+/**
+ * Appends `param=token` to a URL without re-encoding anything the caller wrote: the query keeps
+ * its order and encoding, the port and the fragment are kept.
+ *
+ * @example
+ * ```ts
+ * appendTokenParam('https://x.test:8443/f?id=7#top', 'token', 'tka_…');
+ * // 'https://x.test:8443/f?id=7&token=tka_…#top'
+ * ```
+ */
+export function appendTokenParam(url: string, param: string, token: string): string {
+  const hash = url.indexOf('#');
+  const base = hash === -1 ? url : url.slice(0, hash);
+  const fragment = hash === -1 ? '' : url.slice(hash);
+  const sep = !base.includes('?') ? '?' : base.endsWith('?') || base.endsWith('&') ? '' : '&';
+  return `${base}${sep}${encode(param)}=${encode(token)}${fragment}`;
+}
