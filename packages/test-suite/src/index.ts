@@ -1,0 +1,39 @@
+/**
+ * @module @tokenaccess/test-suite
+ *
+ * The conformance suite every tokenaccess store must pass: the definition of a correct store.
+ * `npm install -D @tokenaccess/test-suite vitest`
+ */
+import { describe } from 'vitest';
+import { atomicTests } from './atomic';
+import { basicTests } from './basic';
+import { consumeTests } from './consume';
+import { type StoreTestSuiteOptions, useStore } from './context';
+import { serviceTests } from './e2e';
+import { sweepTests } from './sweep';
+
+export type { StoreTestSuiteOptions } from './context';
+export { record, urlRecord, plain, at, randomSubject } from './fixtures';
+
+/**
+ * Registers the conformance suite (vitest) for a store. Call it at the top level of a test
+ * file; every test gets a fresh store from `createStore` and hands it to `cleanup`.
+ *
+ * @example
+ * ```ts
+ * import { storeTestSuite } from '@tokenaccess/test-suite';
+ * import { memoryStore } from '@tokenaccess/core';
+ *
+ * storeTestSuite({ name: 'memory', createStore: () => memoryStore() });
+ * ```
+ */
+export function storeTestSuite(options: StoreTestSuiteOptions): void {
+  describe(`TokenStore conformance: ${options.name}`, () => {
+    const store = useStore(options);
+    basicTests(store);
+    consumeTests(store);
+    sweepTests(store);
+    atomicTests(store, options.concurrency ?? 200);
+    serviceTests(store);
+  });
+}
