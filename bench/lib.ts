@@ -1,3 +1,5 @@
+import os from 'node:os';
+
 /**
  * The measuring loop every bench shares. A case is an async operation; `measure` keeps
  * `concurrency` calls in flight for `ms` milliseconds and counts completions. Cases that are
@@ -54,9 +56,9 @@ export function ratio(value: number, target: number): string {
   return `${value.toFixed(2)} ${value >= target ? '✓' : `✗ (target ${target})`}`;
 }
 
-/** Prints what the numbers were measured on, so a table is never read without its machine. */
+/** Prints what the numbers were measured on (and how busy the machine was), so a table is never read without its machine. */
 export function header(title: string): void {
-  const os = globalThis.process;
+  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
   console.log(`\n## ${title}\n`);
-  console.log(`node ${os.version}, ${os.platform} ${os.arch}, ${(globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? '?'} cores, ${new Date().toISOString()}\n`);
+  console.log(`node ${process.version}, ${os.platform()} ${os.arch()}, ${os.availableParallelism()} cores, load ${load}, ${new Date().toISOString()}\n`);
 }

@@ -4,7 +4,7 @@ import { type CryptoProvider, createHasher } from './hash';
 import { type RequestLike, parseBearer, readHeader, verifyError } from './http';
 import type { AuthenticateOptions, CheckOptions, IssueOptions, IssueUrlOptions, ListOptions, RejectionEvent, TokenAccessOptions, VerifyUrlOptions } from './options';
 import { expandScope, validateScopes } from './scopes';
-import type { ConsumePolicy, ListPage, SweepOptions } from './store';
+import type { ConsumePolicy, ConsumeResult, ListPage, SweepOptions } from './store';
 import { assertPrefix, generateToken, isWellFormed, newId, tokenHint } from './token';
 import type { Duration, JsonValue, TokenInfo, VerifyErrorCode, VerifyResult } from './types';
 import { appendTokenParam, canonicalizeUrl } from './url';
@@ -88,13 +88,28 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
     }
   };
 
-  function scopePolicy(check: CheckOptions | undefined): ConsumePolicy['scopes'] {
-    if (!check?.scopes || check.scopes.length === 0) return undefined;
-    const required = validateScopes(check.scopes, 'required scopes');
+  // Expanded scope requirements are cached: routes ask for the same few sets on every request.
+  // First by array identity (an adapter passes the same array on every request), then by value.
+  const policies = new Map<string, ConsumePolicy>();
+  const byArray = { all: new WeakMap<readonly string[], ConsumePolicy>(), any: new WeakMap<readonly string[], ConsumePolicy>() };
+  function policyFor(check: CheckOptions | undefined): ConsumePolicy {
+    const scopes = check?.scopes;
+    if (!scopes || scopes.length === 0) return basePolicy;
     const mode = check.mode ?? 'all';
-    if (mode !== 'all' && mode !== 'any') throw invalid(`mode must be 'all' or 'any' (got ${JSON.stringify(mode)})`);
-    return { mode, anyOf: required.map(expandScope) };
+    const known = (byArray[mode] as WeakMap<readonly string[], ConsumePolicy> | undefined)?.get(scopes);
+    if (known) return known;
+    const key = `${mode}\u0000${scopes.join('\u0000')}`;
+    let p = policies.get(key);
+    if (!p) {
+      if (mode !== 'all' && mode !== 'any') throw invalid(`mode must be 'all' or 'any' (got ${JSON.stringify(mode)})`);
+      p = { lastUsedResolution: resolution, scopes: { mode, anyOf: validateScopes(scopes, 'required scopes').map(expandScope) } };
+      if (policies.size >= 1000) policies.clear();
+      policies.set(key, p);
+    }
+    byArray[mode].set(scopes, p);
+    return p;
   }
+  const basePolicy: ConsumePolicy = { lastUsedResolution: resolution };
 
   function reject(r: Reject, raw: string | undefined): VerifyResult {
     const error = verifyError(r.code, { realm, scopes: r.scopes });
@@ -128,26 +143,47 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
     }
   }
 
-  /** The one verification path: format check, then one `consume` per candidate hash. */
-  async function check(raw: string, policy: ConsumePolicy, requiredScopes: string[] | undefined): Promise<VerifyResult> {
-    if (!isWellFormed(raw, prefix)) return reject({ code: 'malformed', reason: 'wrong prefix, length, charset or checksum (no store was asked)' }, raw);
+  function settle(result: ConsumeResult, at: number, policy: ConsumePolicy, raw: string): VerifyResult | null {
+    if (result.ok) {
+      emit('onVerified', options.onVerified, result.record);
+      return { ok: true, token: result.record };
+    }
+    if (result.reason === 'not_found') return null;
+    const required = policy.scopes?.anyOf.map((l) => l[1]!);
+    return reject({ code: result.reason, reason: explain(result.reason, result.record, at, policy), token: result.record, scopes: required }, raw);
+  }
+  const notFound = (raw: string, at: number, policy: ConsumePolicy) => reject({ code: 'not_found', reason: explain('not_found', undefined, at, policy) }, raw);
+  const failed = (raw: string, e: unknown) =>
+    reject({ code: 'unavailable', reason: `the store failed: ${e instanceof Error ? e.message : String(e)}`, cause: e }, raw);
+  const guard = (p: Promise<ConsumeResult>) => (store.inProcess ? p : withTimeout(p, timeout));
+
+  /**
+   * The one verification path: format check, then one `consume` per candidate hash (one, unless
+   * a pepper is being rotated). Written without async layers: this is the hot path.
+   */
+  function check(raw: string, policy: ConsumePolicy): Promise<VerifyResult> {
+    if (!isWellFormed(raw, prefix)) return Promise.resolve(reject({ code: 'malformed', reason: 'wrong prefix, length, charset or checksum (no store was asked)' }, raw));
     const at = now();
+    const h = hasher.lookups.length === 1 ? hasher.lookups[0]!(raw) : undefined;
+    if (typeof h !== 'string') return checkEach(raw, policy, at);
+    let p: Promise<ConsumeResult>;
+    try {
+      p = guard(store.consume(h, new Date(at), policy));
+    } catch (e) {
+      return Promise.resolve(failed(raw, e));
+    }
+    return p.then((r) => settle(r, at, policy, raw) ?? notFound(raw, at, policy), (e: unknown) => failed(raw, e));
+  }
+
+  async function checkEach(raw: string, policy: ConsumePolicy, at: number): Promise<VerifyResult> {
     try {
       for (const lookup of hasher.lookups) {
-        const h = lookup(raw);
-        const hash = typeof h === 'string' ? h : await h;
-        const result = await withTimeout(store.consume(hash, new Date(at), policy), timeout);
-        if (result.ok) {
-          emit('onVerified', options.onVerified, result.record);
-          return { ok: true, token: result.record };
-        }
-        if (result.reason !== 'not_found') {
-          return reject({ code: result.reason, reason: explain(result.reason, result.record, at, policy), token: result.record, scopes: requiredScopes }, raw);
-        }
+        const out = settle(await guard(store.consume(await lookup(raw), new Date(at), policy)), at, policy, raw);
+        if (out) return out;
       }
-      return reject({ code: 'not_found', reason: explain('not_found', undefined, at, policy) }, raw);
+      return notFound(raw, at, policy);
     } catch (e) {
-      return reject({ code: 'unavailable', reason: `the store failed: ${e instanceof Error ? e.message : String(e)}`, cause: e }, raw);
+      return failed(raw, e);
     }
   }
 
@@ -157,20 +193,19 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
       c = canonicalizeUrl(url, { tokenParam: urlParam, exclude });
     } catch (e) {
       // An unparseable request URL cannot carry a URL token; a Bearer token still decides.
-      if (bearer !== undefined) return check(bearer, { lastUsedResolution: resolution, scopes: scopePolicy(check_) }, check_?.scopes);
+      if (bearer !== undefined) return check(bearer, policyFor(check_));
       return reject({ code: 'invalid_request', reason: e instanceof Error ? e.message : 'bad url' }, undefined);
     }
     if (c.tokens.length > 1) return reject({ code: 'invalid_request', reason: `the URL carries ${c.tokens.length} '${urlParam}' parameters` }, undefined);
     if (c.tokens.length === 1 && bearer !== undefined) return reject({ code: 'invalid_request', reason: 'a Bearer token and a URL token were both presented' }, undefined);
-    if (bearer !== undefined) return check(bearer, { lastUsedResolution: resolution, scopes: scopePolicy(check_) }, check_?.scopes);
+    if (bearer !== undefined) return check(bearer, policyFor(check_));
     if (c.tokens.length === 0) return reject({ code: 'missing', reason: `no Authorization header and no '${urlParam}' parameter` }, undefined);
     const m = method.toUpperCase();
     const policy: ConsumePolicy = {
-      lastUsedResolution: resolution,
+      ...policyFor(check_),
       url: { canonical: c.canonical, method: m, ...(options.checkOrigin ? { origin: c.origin ?? '' } : {}) },
-      scopes: scopePolicy(check_),
     };
-    return check(c.tokens[0]!, policy, check_?.scopes);
+    return check(c.tokens[0]!, policy);
   }
 
   function expiry(input: { expiresIn?: Duration | null; expiresAt?: Date }, fallback: number | undefined, at: number): Date | undefined {
@@ -247,9 +282,15 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
       return { token, info, url: appendTokenParam(input.url, urlParam, token) };
     },
 
-    async verify(raw, opts) {
-      if (typeof raw !== 'string' || raw === '') return reject({ code: 'missing', reason: 'no token given' }, undefined);
-      return check(raw, { lastUsedResolution: resolution, scopes: scopePolicy(opts) }, opts?.scopes);
+    verify(raw, opts) {
+      if (typeof raw !== 'string' || raw === '') return Promise.resolve(reject({ code: 'missing', reason: 'no token given' }, undefined));
+      let policy: ConsumePolicy;
+      try {
+        policy = policyFor(opts);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return check(raw, policy);
     },
 
     async verifyUrl(url, opts) {
@@ -266,7 +307,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
           return reject({ code: 'invalid_request', reason: `getToken threw: ${e instanceof Error ? e.message : String(e)}` }, undefined);
         }
         if (raw === null || raw === undefined || raw === '') return reject({ code: 'missing', reason: 'getToken returned no token' }, undefined);
-        return check(raw, { lastUsedResolution: resolution, scopes: scopePolicy(opts) }, opts.scopes);
+        return check(raw, policyFor(opts));
       }
       const header = opts.header ?? 'authorization';
       const bearer = parseBearer(readHeader(request.headers, header), header.toLowerCase() !== 'authorization');
@@ -276,7 +317,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
         return checkUrl(url, request.method ?? 'GET', opts, bearer);
       }
       if (bearer === undefined) return reject({ code: 'missing', reason: `no ${header} header` }, undefined);
-      return check(bearer, { lastUsedResolution: resolution, scopes: scopePolicy(opts) }, opts.scopes);
+      return check(bearer, policyFor(opts));
     },
 
     get: (id) => admin('get', () => store.findById(validateText(id, 'id'))),

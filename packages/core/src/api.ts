@@ -11,6 +11,8 @@ export {
   type SweepOptions,
   evaluateConsume,
   deadReason,
+  deadAt,
+  bindingMatches,
   satisfiesScopes,
 } from './store';
 export { can, cant, hasScopes } from './scopes';

@@ -1,11 +1,57 @@
 import { DuplicateTokenError, invalid } from './errors';
-import { type ConsumePolicy, type ConsumeResult, type ListPage, type ListQuery, type SweepOptions, type TokenStore, deadReason, evaluateConsume } from './store';
-import type { TokenInfo } from './types';
+import { type ConsumePolicy, type ConsumeResult, type ListPage, type ListQuery, type SweepOptions, type TokenStore, bindingMatches, deadAt, satisfiesScopes } from './store';
+import type { JsonValue, TokenInfo, UrlBinding } from './types';
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
   /** Delete a token on the `consume` that uses it up, as Redis does. @default false */
   deleteExhausted?: boolean;
+}
+
+/**
+ * The stored form: one fixed shape, times as epoch ms, arrays frozen. Keeps the hot path
+ * monomorphic and allocation-free until the record is handed out.
+ */
+class Entry {
+  constructor(
+    readonly id: string,
+    readonly kind: TokenInfo['kind'],
+    readonly subject: string | undefined,
+    readonly name: string,
+    readonly scopes: readonly string[],
+    readonly url: Readonly<UrlBinding> | undefined,
+    readonly expiresAt: number | undefined,
+    readonly idleTimeout: number | undefined,
+    readonly maxUses: number | undefined,
+    public uses: number,
+    readonly createdAt: number,
+    public lastUsedAt: number | undefined,
+    readonly metadata: Record<string, JsonValue> | undefined,
+    readonly hint: string,
+    readonly hash: string,
+  ) {}
+
+  static from(r: TokenInfo): Entry {
+    const url = r.url ? Object.freeze({ ...r.url, methods: Object.freeze([...r.url.methods]) as string[] }) : undefined;
+    return new Entry(
+      r.id, r.kind, r.subject, r.name, Object.freeze([...r.scopes]), url,
+      r.expiresAt?.getTime(), r.idleTimeout, r.maxUses, r.uses, r.createdAt.getTime(), r.lastUsedAt?.getTime(),
+      r.metadata === undefined ? undefined : structuredClone(r.metadata), r.hint, r.hash,
+    );
+  }
+
+  /** A fresh public record: callers may change it without touching the store. */
+  info(): TokenInfo {
+    const out: TokenInfo = { id: this.id, kind: this.kind, name: this.name, scopes: this.scopes.slice(), uses: this.uses, createdAt: new Date(this.createdAt), hint: this.hint, hash: this.hash };
+    if (this.subject !== undefined) out.subject = this.subject;
+    if (this.url !== undefined) out.url = { ...this.url, methods: this.url.methods.slice() };
+    if (this.expiresAt !== undefined) out.expiresAt = new Date(this.expiresAt);
+    if (this.idleTimeout !== undefined) out.idleTimeout = this.idleTimeout;
+    if (this.maxUses !== undefined) out.maxUses = this.maxUses;
+    if (this.lastUsedAt !== undefined) out.lastUsedAt = new Date(this.lastUsedAt);
+    if (this.metadata !== undefined) out.metadata = structuredClone(this.metadata);
+    return out;
+  }
 }
 
 /**
@@ -20,8 +66,8 @@ export interface MemoryStoreOptions {
  * ```
  */
 export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { readonly size: number } {
-  const byHash = new Map<string, TokenInfo>();
-  const byId = new Map<string, string>();
+  const byHash = new Map<string, Entry>();
+  const byId = new Map<string, Entry>();
   // ids sort in creation order; kept sorted for cursor pagination
   const order: string[] = [];
 
@@ -35,81 +81,79 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
     }
     return lo;
   };
-  const remove = (rec: TokenInfo) => {
-    byHash.delete(rec.hash);
-    byId.delete(rec.id);
-    const i = indexOf(rec.id);
-    if (order[i] === rec.id) order.splice(i, 1);
+  const remove = (e: Entry) => {
+    byHash.delete(e.hash);
+    byId.delete(e.id);
+    const i = indexOf(e.id);
+    if (order[i] === e.id) order.splice(i, 1);
   };
+  const matches = (e: Entry, q: ListQuery) => (q.subject === undefined || e.subject === q.subject) && (q.kind === undefined || e.kind === q.kind);
 
   return {
+    inProcess: true,
     get size() {
       return byHash.size;
     },
     async insert(record) {
       if (byHash.has(record.hash) || byId.has(record.id)) throw new DuplicateTokenError('[tokenaccess] [memory] a token with this hash or id already exists');
-      byHash.set(record.hash, copy(record));
-      byId.set(record.id, record.hash);
-      order.splice(indexOf(record.id), 0, record.id);
+      const e = Entry.from(record);
+      byHash.set(e.hash, e);
+      byId.set(e.id, e);
+      order.splice(indexOf(e.id), 0, e.id);
     },
     async findByHash(hash) {
-      const r = byHash.get(hash);
-      return r ? copy(r) : null;
+      return byHash.get(hash)?.info() ?? null;
     },
     async findById(id) {
-      const h = byId.get(id);
-      return h === undefined ? null : copy(byHash.get(h)!);
+      return byId.get(id)?.info() ?? null;
     },
     async consume(hash: string, now: Date, policy: ConsumePolicy): Promise<ConsumeResult> {
-      const rec = byHash.get(hash);
-      if (!rec) return { ok: false, reason: 'not_found' };
-      const out = evaluateConsume(rec, now.getTime(), policy);
-      if (!out.ok) return { ok: false, reason: out.reason, record: copy(rec) };
-      if (out.write) {
-        if (options.deleteExhausted && out.record.maxUses !== undefined && out.record.uses >= out.record.maxUses) remove(rec);
-        else byHash.set(hash, out.record);
-      }
-      return { ok: true, record: copy(out.record) };
+      // evaluateConsume's rules, on the stored form (the same primitives, so one definition)
+      const e = byHash.get(hash);
+      if (!e) return { ok: false, reason: 'not_found' };
+      const t = now.getTime();
+      const dead = deadAt(e, t);
+      if (dead) return { ok: false, reason: dead, record: e.info() };
+      if (!bindingMatches(e.url, policy.url)) return { ok: false, reason: 'url_mismatch', record: e.info() };
+      if (policy.scopes && !satisfiesScopes(e.scopes, policy.scopes)) return { ok: false, reason: 'insufficient_scope', record: e.info() };
+      if (e.maxUses !== undefined) e.uses++;
+      if (e.lastUsedAt === undefined || t - e.lastUsedAt >= policy.lastUsedResolution) e.lastUsedAt = t;
+      if (options.deleteExhausted && e.maxUses !== undefined && e.uses >= e.maxUses) remove(e);
+      return { ok: true, record: e.info() };
     },
     async list(query: ListQuery): Promise<ListPage> {
-      let i = query.cursor === undefined ? 0 : indexOf(decodeCursor(query.cursor));
-      if (query.cursor !== undefined && order[i] === decodeCursor(query.cursor)) i++;
+      let i = 0;
+      if (query.cursor !== undefined) {
+        const after = decodeCursor(query.cursor);
+        i = indexOf(after);
+        if (order[i] === after) i++;
+      }
       const items: TokenInfo[] = [];
       for (; i < order.length && items.length < query.limit; i++) {
-        const rec = byHash.get(byId.get(order[i]!)!)!;
-        if (query.subject !== undefined && rec.subject !== query.subject) continue;
-        if (query.kind !== undefined && rec.kind !== query.kind) continue;
-        items.push(copy(rec));
+        const e = byId.get(order[i]!)!;
+        if (matches(e, query)) items.push(e.info());
       }
-      // a further page exists only if a later record matches; look ahead without copying
       let more = false;
-      for (let j = i; j < order.length; j++) {
-        const rec = byHash.get(byId.get(order[j]!)!)!;
-        if ((query.subject === undefined || rec.subject === query.subject) && (query.kind === undefined || rec.kind === query.kind)) {
-          more = true;
-          break;
-        }
-      }
-      return more && items.length > 0 ? { items, cursor: encodeCursor(items[items.length - 1]!.id) } : { items };
+      for (let j = i; j < order.length && !more; j++) more = matches(byId.get(order[j]!)!, query);
+      return more && items.length > 0 ? { items, cursor: items[items.length - 1]!.id } : { items };
     },
     async deleteById(id) {
-      const h = byId.get(id);
-      if (h === undefined) return null;
-      const rec = byHash.get(h)!;
-      remove(rec);
-      return copy(rec);
+      const e = byId.get(id);
+      if (!e) return null;
+      remove(e);
+      return e.info();
     },
     async deleteByHash(hash) {
-      const rec = byHash.get(hash);
-      if (!rec) return null;
-      remove(rec);
-      return copy(rec);
+      const e = byHash.get(hash);
+      if (!e) return null;
+      remove(e);
+      return e.info();
     },
     async deleteBySubject(subject) {
       let n = 0;
-      for (const rec of [...byHash.values()]) {
-        if (rec.subject === subject) {
-          remove(rec);
+      for (const e of [...byHash.values()]) {
+        if (e.subject === subject) {
+          remove(e);
           n++;
         }
       }
@@ -119,9 +163,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
       const batch = opts.batchSize ?? 1000;
       const t = now.getTime();
       let n = 0;
-      for (const rec of [...byHash.values()]) {
-        if (deadReason(rec, t)) {
-          remove(rec);
+      for (const e of [...byHash.values()]) {
+        if (deadAt(e, t)) {
+          remove(e);
           if (++n % batch === 0) opts.onProgress?.(n);
         }
       }
@@ -131,17 +175,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
   };
 }
 
-const encodeCursor = (id: string) => id;
 function decodeCursor(cursor: string): string {
   if (typeof cursor !== 'string' || cursor.length === 0 || cursor.length > 128) throw invalid('cursor is not one this store returned');
   return cursor;
-}
-
-function copy(r: TokenInfo): TokenInfo {
-  const out: TokenInfo = { ...r, scopes: [...r.scopes], createdAt: new Date(r.createdAt.getTime()) };
-  if (r.url) out.url = { ...r.url, methods: [...r.url.methods] };
-  if (r.expiresAt) out.expiresAt = new Date(r.expiresAt.getTime());
-  if (r.lastUsedAt) out.lastUsedAt = new Date(r.lastUsedAt.getTime());
-  if (r.metadata) out.metadata = structuredClone(r.metadata);
-  return out;
 }

@@ -11,6 +11,7 @@ export type ConsumeRefusal = 'not_found' | 'expired' | 'exhausted' | 'url_mismat
  * evaluate it (the rules are spelt out in {@link evaluateConsume}, the reference implementation).
  */
 export interface ConsumePolicy {
+  // Policies are shared between calls (core caches them): stores must not mutate them.
   /** `lastUsedAt` is written only when absent or at least this many ms old. */
   lastUsedResolution: number;
   /**
@@ -70,6 +71,11 @@ export interface SweepOptions {
  * ```
  */
 export interface TokenStore {
+  /**
+   * True for a store that does no I/O (the memory store): its calls cannot hang, so core skips
+   * its timeout guard on the hot path. Leave it unset for anything that talks to a server.
+   */
+  readonly inProcess?: boolean;
   /** Insert a new record. Throws `DuplicateTokenError` when `hash` or `id` exists. */
   insert(record: TokenInfo): Promise<void>;
   findByHash(hash: string): Promise<TokenInfo | null>;
@@ -93,15 +99,44 @@ export interface TokenStore {
   sweep(now: Date, options?: SweepOptions): Promise<number>;
 }
 
+/**
+ * When a token is dead at `now` (all times in epoch ms): expired (absolute, or idle since the
+ * last use or, if never used, since creation) or used up. The rule every store implements.
+ */
+export function deadAt(
+  t: { expiresAt: number | undefined; idleTimeout: number | undefined; lastUsedAt: number | undefined; createdAt: number; maxUses: number | undefined; uses: number },
+  now: number,
+): 'expired' | 'exhausted' | null {
+  if (t.expiresAt !== undefined && t.expiresAt <= now) return 'expired';
+  if (t.idleTimeout !== undefined && (t.lastUsedAt ?? t.createdAt) + t.idleTimeout <= now) return 'expired';
+  if (t.maxUses !== undefined && t.uses >= t.maxUses) return 'exhausted';
+  return null;
+}
+
 /** When a record is dead at `now`: expired (absolute or idle) or used up. */
 export function deadReason(record: TokenInfo, now: number): 'expired' | 'exhausted' | null {
-  if (record.expiresAt !== undefined && record.expiresAt.getTime() <= now) return 'expired';
-  if (record.idleTimeout !== undefined) {
-    const since = (record.lastUsedAt ?? record.createdAt).getTime();
-    if (since + record.idleTimeout <= now) return 'expired';
-  }
-  if (record.maxUses !== undefined && record.uses >= record.maxUses) return 'exhausted';
-  return null;
+  return deadAt(
+    {
+      expiresAt: record.expiresAt?.getTime(),
+      idleTimeout: record.idleTimeout,
+      lastUsedAt: record.lastUsedAt?.getTime(),
+      createdAt: record.createdAt.getTime(),
+      maxUses: record.maxUses,
+      uses: record.uses,
+    },
+    now,
+  );
+}
+
+/** Whether a binding (or its absence) fits the policy's URL requirement (see {@link ConsumePolicy.url}). */
+export function bindingMatches(binding: TokenInfo['url'], url: ConsumePolicy['url']): boolean {
+  if (!url) return binding === undefined;
+  return (
+    binding !== undefined &&
+    binding.canonical === url.canonical &&
+    binding.methods.includes(url.method) &&
+    (url.origin === undefined || binding.origin === undefined || binding.origin === url.origin)
+  );
 }
 
 /** Whether `scopes` satisfy a pre-expanded requirement (see {@link ConsumePolicy.scopes}). */
@@ -130,19 +165,7 @@ export function evaluateConsume(
 ): { ok: true; record: TokenInfo; write: boolean } | { ok: false; reason: ConsumeRefusal } {
   const dead = deadReason(record, now);
   if (dead) return { ok: false, reason: dead };
-  if (policy.url) {
-    const b = record.url;
-    if (
-      !b ||
-      b.canonical !== policy.url.canonical ||
-      !b.methods.includes(policy.url.method) ||
-      (policy.url.origin !== undefined && b.origin !== undefined && b.origin !== policy.url.origin)
-    ) {
-      return { ok: false, reason: 'url_mismatch' };
-    }
-  } else if (record.url) {
-    return { ok: false, reason: 'url_mismatch' };
-  }
+  if (!bindingMatches(record.url, policy.url)) return { ok: false, reason: 'url_mismatch' };
   if (policy.scopes && !satisfiesScopes(record.scopes, policy.scopes)) return { ok: false, reason: 'insufficient_scope' };
   const count = record.maxUses !== undefined;
   const touch = record.lastUsedAt === undefined || now - record.lastUsedAt.getTime() >= policy.lastUsedResolution;

@@ -5,7 +5,8 @@ const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 export const RANDOM_LENGTH = 30;
 export const CHECKSUM_LENGTH = 6;
 const PREFIX_RE = /^[a-z][a-z0-9]{0,15}$/;
-const BODY_RE = /^[0-9A-Za-z]+$/;
+const BASE62_VALUE: (number | undefined)[] = [];
+for (let i = 0; i < BASE62.length; i++) BASE62_VALUE[BASE62.charCodeAt(i)] = i;
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -74,12 +75,24 @@ export function generateToken(prefix = 'tka'): string {
  * ```
  */
 export function isWellFormed(raw: string, prefix = 'tka'): boolean {
-  const bodyLength = RANDOM_LENGTH + CHECKSUM_LENGTH;
-  if (typeof raw !== 'string' || raw.length !== prefix.length + 1 + bodyLength) return false;
-  if (!raw.startsWith(prefix) || raw.charCodeAt(prefix.length) !== 95 /* _ */) return false;
-  const body = raw.slice(prefix.length + 1);
-  if (!BODY_RE.test(body)) return false;
-  return checksum(raw.slice(0, raw.length - CHECKSUM_LENGTH)) === raw.slice(raw.length - CHECKSUM_LENGTH);
+  // Hot path (every request): no slices, no regex, no strings built.
+  const p = prefix.length;
+  if (typeof raw !== 'string' || raw.length !== p + 1 + RANDOM_LENGTH + CHECKSUM_LENGTH) return false;
+  if (raw.charCodeAt(p) !== 95 /* _ */ || !raw.startsWith(prefix)) return false;
+  let c = 0xffffffff;
+  const end = raw.length - CHECKSUM_LENGTH;
+  for (let i = 0; i < end; i++) {
+    const ch = raw.charCodeAt(i);
+    if (i > p && BASE62_VALUE[ch] === undefined) return false;
+    c = CRC_TABLE[(c ^ ch) & 0xff]! ^ (c >>> 8);
+  }
+  let expected = (c ^ 0xffffffff) >>> 0;
+  for (let i = raw.length - 1; i >= end; i--) {
+    const v = BASE62_VALUE[raw.charCodeAt(i)];
+    if (v === undefined || v !== expected % 62) return false;
+    expected = Math.floor(expected / 62);
+  }
+  return true;
 }
 
 /** The UI hint: prefix and the first 4 random characters (`tka_Ab3x`). */

@@ -27,7 +27,7 @@ describe('authenticate', () => {
 
   it('without credentials: 401 missing with a bare challenge (no error code)', async () => {
     const { tokens } = await setup();
-    for (const h of [{}, { authorization: 'Basic dXNlcjpwYXNz' }, { authorization: '' }]) {
+    for (const h of [{}, { authorization: 'Basic dXNlcjpwYXNz' }, { authorization: '' }] as Record<string, string>[]) {
       const r = await tokens.authenticate(req(h));
       expect(!r.ok && r.error).toEqual({ code: 'missing', status: 401, error: 'unauthorized', message: 'Authentication is required.', wwwAuthenticate: 'Bearer realm="example"' });
     }
