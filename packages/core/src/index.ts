@@ -29,5 +29,12 @@ export function createTokenAccess(options: TokenAccessOptions): TokenAccess {
   return createTokenAccessWith(webCryptoProvider, options);
 }
 
-/** Which hashing implementation this entry uses: `'webcrypto'` here, `'node:crypto'` on Node. */
+/**
+ * Which hashing implementation this entry uses: `'webcrypto'` here, `'node:crypto'` on Node.
+ *
+ * @example
+ * ```ts
+ * console.log(cryptoProvider.name); // 'node:crypto' on Node
+ * ```
+ */
 export const cryptoProvider = webCryptoProvider;

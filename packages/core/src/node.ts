@@ -26,5 +26,12 @@ export function createTokenAccess(options: TokenAccessOptions): TokenAccess {
   return createTokenAccessWith(nodeCryptoProvider, options);
 }
 
-/** Which hashing implementation this entry uses: `'webcrypto'` or `'node:crypto'`. */
+/**
+ * Which hashing implementation this entry uses: `'webcrypto'` here, `'node:crypto'` on Node.
+ *
+ * @example
+ * ```ts
+ * console.log(cryptoProvider.name); // 'node:crypto' on Node
+ * ```
+ */
 export const cryptoProvider = nodeCryptoProvider;

@@ -102,6 +102,11 @@ export interface TokenStore {
 /**
  * When a token is dead at `now` (all times in epoch ms): expired (absolute, or idle since the
  * last use or, if never used, since creation) or used up. The rule every store implements.
+ *
+ * @example
+ * ```ts
+ * deadAt({ expiresAt: 1000, idleTimeout: undefined, lastUsedAt: undefined, createdAt: 0, maxUses: undefined, uses: 0 }, 1000); // 'expired'
+ * ```
  */
 export function deadAt(
   t: { expiresAt: number | undefined; idleTimeout: number | undefined; lastUsedAt: number | undefined; createdAt: number; maxUses: number | undefined; uses: number },
@@ -113,7 +118,14 @@ export function deadAt(
   return null;
 }
 
-/** When a record is dead at `now`: expired (absolute or idle) or used up. */
+/**
+ * When a record is dead at `now`: expired (absolute or idle) or used up. `sweep` deletes these.
+ *
+ * @example
+ * ```ts
+ * if (deadReason(record, Date.now())) await store.deleteByHash(record.hash);
+ * ```
+ */
 export function deadReason(record: TokenInfo, now: number): 'expired' | 'exhausted' | null {
   return deadAt(
     {
@@ -128,7 +140,14 @@ export function deadReason(record: TokenInfo, now: number): 'expired' | 'exhaust
   );
 }
 
-/** Whether a binding (or its absence) fits the policy's URL requirement (see {@link ConsumePolicy.url}). */
+/**
+ * Whether a binding (or its absence) fits the policy's URL requirement (see {@link ConsumePolicy.url}).
+ *
+ * @example
+ * ```ts
+ * bindingMatches(record.url, { canonical: '/files?id=7', method: 'GET' }); // true for a link to /files?id=7
+ * ```
+ */
 export function bindingMatches(binding: TokenInfo['url'], url: ConsumePolicy['url']): boolean {
   if (!url) return binding === undefined;
   return (
@@ -139,7 +158,14 @@ export function bindingMatches(binding: TokenInfo['url'], url: ConsumePolicy['ur
   );
 }
 
-/** Whether `scopes` satisfy a pre-expanded requirement (see {@link ConsumePolicy.scopes}). */
+/**
+ * Whether `scopes` satisfy a pre-expanded requirement (see {@link ConsumePolicy.scopes}).
+ *
+ * @example
+ * ```ts
+ * satisfiesScopes(['users:*'], { mode: 'all', anyOf: [['*', 'users:read', 'u*', 'users:*']] }); // true
+ * ```
+ */
 export function satisfiesScopes(scopes: readonly string[], requirement: NonNullable<ConsumePolicy['scopes']>): boolean {
   const held = (list: string[]) => list.some((s) => scopes.includes(s));
   return requirement.mode === 'all' ? requirement.anyOf.every(held) : requirement.anyOf.some(held);
