@@ -33,6 +33,8 @@ export interface TokenAccess {
   revokeAll(subject: string): Promise<number>;
   /** Deletes expired and used-up tokens; returns how many. */
   sweep(options?: SweepOptions): Promise<number>;
+  /** The configured token prefix (for adapters that pre-check the format). */
+  readonly prefix: string;
   /** The configured URL token parameter (for adapters). */
   readonly urlParam: string;
   readonly realm: string;
@@ -246,6 +248,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
   }
 
   const api: TokenAccess = {
+    prefix,
     urlParam,
     realm,
 

@@ -1,0 +1,23 @@
+import { writeFile } from 'node:fs/promises';
+import { tokens } from './tokens';
+
+/** The tokens the end-to-end test uses. DEMO ONLY: a real app never writes a raw token anywhere. */
+export interface Seed {
+  reader: string;
+  admin: string;
+  billing: string;
+  limited: string;
+  sharePage: string;
+  shareFile: string;
+}
+
+export async function seed(file: string): Promise<void> {
+  const reader = await tokens.issue({ subject: 'reader@example.com', name: 'reader', scopes: ['reports:read', 'account:read'] });
+  const admin = await tokens.issue({ subject: 'admin', name: 'admin', scopes: ['admin', 'reports:read'] });
+  const billing = await tokens.issue({ subject: 'billing', name: 'billing', scopes: ['billing:read'] });
+  const limited = await tokens.issue({ subject: 'batch', name: 'one job', scopes: ['jobs:run'], maxUses: 1 });
+  const sharePage = await tokens.issueUrl({ url: '/share/q3-report?lang=en', expiresIn: '1h', maxUses: 1 });
+  const shareFile = await tokens.issueUrl({ url: '/api/files/q3.pdf', expiresIn: '1h', maxUses: 1 });
+  const out: Seed = { reader: reader.token, admin: admin.token, billing: billing.token, limited: limited.token, sharePage: sharePage.url, shareFile: shareFile.url };
+  await writeFile(file, JSON.stringify(out), { mode: 0o600 });
+}

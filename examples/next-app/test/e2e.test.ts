@@ -1,0 +1,211 @@
+/**
+ * End to end: `next build` of this app (which type-checks the wrapped route handlers against
+ * Next's generated route types), `next start` on a free loopback port, then real HTTP requests.
+ * The server is seeded at startup (instrumentation.ts, DEMO_SEED_FILE) with known tokens.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Seed } from '../lib/seed';
+
+const appDir = fileURLToPath(new URL('..', import.meta.url));
+const nextBin = createRequire(import.meta.url).resolve('next/dist/bin/next');
+const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' } as NodeJS.ProcessEnv;
+
+let server: ChildProcess | undefined;
+let tmp = '';
+let base = '';
+let seed: Seed;
+let serverLog = '';
+
+function run(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [nextBin, ...args], { cwd: appDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`next ${args.join(' ')} exited with ${code}:\n${out}`))));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    if (server?.exitCode !== null && server?.exitCode !== undefined) throw new Error(`next start exited (${server.exitCode}) while waiting for ${what}:\n${serverLog}`);
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}:\n${serverLog}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function stop(): void {
+  if (server?.pid && server.exitCode === null) {
+    try {
+      process.kill(-server.pid, 'SIGKILL'); // the whole process group: next start and its workers
+    } catch {
+      server.kill('SIGKILL');
+    }
+  }
+}
+process.once('exit', stop);
+
+beforeAll(async () => {
+  for (const pkg of ['core', 'next']) {
+    if (!existsSync(join(appDir, '..', '..', 'packages', pkg, 'dist', 'index.js'))) {
+      throw new Error(`@tokenaccess/${pkg} is not built: run \`npx tsup\` in packages/${pkg} (turbo's test task builds it first)`);
+    }
+  }
+  await run(['build']);
+
+  tmp = await mkdtemp(join(tmpdir(), 'tokenaccess-next-e2e-'));
+  const seedFile = join(tmp, 'seed.json');
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(process.execPath, [nextBin, 'start', '-p', String(port), '-H', '127.0.0.1'], {
+    cwd: appDir,
+    env: { ...env, DEMO_SEED_FILE: seedFile },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  server.stdout!.on('data', (d) => (serverLog += d));
+  server.stderr!.on('data', (d) => (serverLog += d));
+
+  await waitFor('the server', async () => ((await fetch(`${base}/api/health`)).ok ? true : undefined));
+  seed = await waitFor('the seed file', async () => JSON.parse(await readFile(seedFile, 'utf8')) as Seed);
+}, 240_000);
+
+afterAll(async () => {
+  stop();
+  if (server && server.exitCode === null && server.signalCode === null) await new Promise((r) => server!.once('exit', r));
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+const get = (path: string, headers: Record<string, string> = {}, method = 'GET') => fetch(`${base}${path}`, { method, headers, redirect: 'manual' });
+const bearer = (token: string, extra: Record<string, string> = {}) => ({ authorization: `Bearer ${token}`, ...extra });
+
+describe('route handler guarded by a scope (withToken, behind proxy.ts)', () => {
+  it('no token → 401 with WWW-Authenticate and no error code', async () => {
+    const res = await get('/api/reports');
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="next-app"');
+    expect(await res.json()).toEqual({ error: 'unauthorized', message: 'Authentication is required.' });
+  });
+
+  it('bad token → 401 invalid_token', async () => {
+    const res = await get('/api/reports', bearer('tka_thisisnotatoken'));
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    expect((await res.json()).error).toBe('invalid_token');
+  });
+
+  it('wrong scope → 403 insufficient_scope', async () => {
+    const res = await get('/api/reports', bearer(seed.billing));
+    expect(res.status).toBe(403);
+    expect(res.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+    expect(res.headers.get('www-authenticate')).toContain('scope="reports:read"');
+  });
+
+  it('good token → 200, and a dynamic route gets its typed params', async () => {
+    const res = await get('/api/reports', bearer(seed.reader));
+    expect(res.status).toBe(200);
+    expect((await res.json()).owner).toBe('reader@example.com');
+    const one = await get('/api/reports/q3', bearer(seed.reader));
+    expect(await one.json()).toEqual({ id: 'q3', owner: 'reader@example.com' });
+  });
+});
+
+describe('proxy.ts', () => {
+  it('answers refusals itself (no handler exists at this path)', async () => {
+    const none = await get('/api/admin/nowhere');
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer realm="next-app"');
+    const scope = await get('/api/admin/nowhere', bearer(seed.reader));
+    expect(scope.status).toBe(403);
+    expect((await get('/api/admin/nowhere', bearer(seed.admin))).status).toBe(404);
+    expect((await get('/api/admin/stats', bearer(seed.admin))).status).toBe(200);
+  });
+
+  it('ignores forged forwarded-claims headers from the client', async () => {
+    const forged = { 'x-tokenaccess-subject': 'root', 'x-tokenaccess-scopes': '*', 'x-tokenaccess-id': 'forged' };
+    const verified = await get('/api/reports', bearer(seed.reader, forged));
+    expect(verified.status).toBe(200);
+    const body = await verified.json();
+    expect(body.forwarded.subject).toBe('reader@example.com');
+    expect(body.forwarded.scopes).toEqual(['reports:read', 'account:read']);
+    expect(body.forwarded.id).not.toBe('forged');
+
+    // a path without a token rule: the headers are stripped all the same
+    const echo = await get('/api/public/echo', forged);
+    expect(echo.status).toBe(200);
+    expect(await echo.json()).toEqual({ claims: null, subject: null });
+
+    // and a forged header alone opens nothing
+    expect((await get('/api/admin/stats', forged)).status).toBe(401);
+  });
+
+  it('does not spend limited tokens: check: format leaves the one use to the handler', async () => {
+    const first = await get('/api/jobs/run', bearer(seed.limited), 'POST');
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ ran: true, uses: 1, maxUses: 1 });
+    const again = await get('/api/jobs/run', bearer(seed.limited), 'POST');
+    expect(again.status).toBe(401);
+    expect(again.headers.get('www-authenticate')).toContain('error="invalid_token"');
+  });
+});
+
+describe('share links', () => {
+  it('a one-time link opens the page once, then is refused', async () => {
+    const first = await get(seed.sharePage);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(await first.text()).toContain('Shared report: <!-- -->q3-report');
+    const again = await get(seed.sharePage);
+    expect(again.status).toBe(401);
+    expect(await again.text()).toContain('401: not signed in, or the link is no longer valid');
+  });
+
+  it('a one-time link downloads a file once through the proxy, then is refused', async () => {
+    const tampered = seed.shareFile.replace('q3.pdf', 'q4.pdf');
+    expect((await get(tampered)).status).toBe(401); // bound to another URL: refused, nothing spent
+    const first = await get(seed.shareFile);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('content-disposition')).toBe('attachment; filename="q3.pdf"');
+    expect(await first.text()).toContain('demo contents of q3.pdf');
+    const again = await get(seed.shareFile);
+    expect(again.status).toBe(401);
+    expect(again.headers.get('www-authenticate')).toContain('error="invalid_token"');
+  });
+});
+
+describe('Server Component (requireToken)', () => {
+  it('renders for a token with the scope, 401 without one, 403 with the wrong scope', async () => {
+    const ok = await get('/account', bearer(seed.reader));
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('Signed in as <!-- -->reader@example.com');
+    const none = await get('/account');
+    expect(none.status).toBe(401);
+    expect(await none.text()).toContain('401: not signed in');
+    const scope = await get('/account', bearer(seed.billing));
+    expect(scope.status).toBe(403);
+    expect(await scope.text()).toContain('403: your token does not allow this page');
+  });
+});

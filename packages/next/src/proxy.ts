@@ -1,0 +1,186 @@
+import { type AuthenticateOptions, type ScopeMode, type TokenAccess, type TokenInfo, type VerifyError, type VerifyErrorCode, isWellFormed, toResponse, verifyError } from '@tokenaccess/core';
+import { type NextRequest, NextResponse } from 'next/server.js';
+import { assertScopes } from './scopes';
+import { type ForwardHeaders, resolveForwardHeaders, setClaims, stripClaims } from './forward';
+import { type PathMatcher, decodePathname, toPredicate } from './match';
+
+/** One path rule of {@link tokenProxy}. The first rule that matches a request decides. */
+export interface TokenProxyRule {
+  /** `'/api/admin/:path*'` (Next matcher syntax), a RegExp, or `(pathname, request) => boolean`. */
+  match: PathMatcher;
+  /** Methods the rule applies to (upper case). @default every method except OPTIONS (CORS preflights carry no credentials) */
+  methods?: string[];
+  /** Let matching requests through unchecked (put it before a broader rule). @default false */
+  public?: boolean;
+  /** Scopes a token needs here. @default [] (any valid token) */
+  scopes?: string[];
+  /** @default 'all' */
+  mode?: ScopeMode;
+  /**
+   * How a Bearer token is checked:
+   * - `'verify'`: a full verification (one store round trip). A token with `maxUses` spends a
+   *   use here and another in the handler, so don't send limited tokens through such a rule.
+   * - `'format'`: presence, prefix and checksum only; no store is asked and nothing is spent.
+   * @default 'verify'
+   */
+  check?: 'verify' | 'format';
+  /**
+   * Whether a URL token (share link) may open the path. The proxy never verifies URL tokens,
+   * because verifying spends a use (one, for a one-time link) and the handler must spend it:
+   * it only checks that there is exactly one, well formed, and no Bearer token beside it, and
+   * lets the handler verify. `false` treats a URL token as absent (as core's `urlTokens: false`).
+   * @default true
+   */
+  urlTokens?: boolean;
+}
+
+/** Options of {@link tokenProxy}. */
+export interface TokenProxyOptions {
+  tokens: TokenAccess;
+  /** Path rules, first match wins. Paths no rule matches pass through unchecked. */
+  rules: TokenProxyRule[];
+  /** Header carrying the token, as in core's `authenticate`. @default 'authorization' */
+  header?: string;
+  /** Replaces token extraction (as in core's `authenticate`). */
+  getToken?: AuthenticateOptions['getToken'];
+  /**
+   * Forward the verified token's id, subject and scopes to the app as request headers. Client
+   * copies of these headers are removed on every request the proxy sees, forwarding or not.
+   * `true` uses the default names (`x-tokenaccess-id`, `-subject`, `-scopes`).
+   * @default false
+   */
+  forward?: boolean | ForwardHeaders;
+  /** Builds the response for a refused request. @default core's RFC 6750 `toResponse(error)` */
+  onError?: (error: VerifyError, request: NextRequest) => Response | Promise<Response>;
+  /**
+   * Continues the chain for a request that may pass, with the sanitised request headers (and the
+   * token, when one was verified). Use it to compose with your own proxy logic.
+   * @default (request, { headers }) => NextResponse.next({ request: { headers } })
+   */
+  next?: (request: NextRequest, pass: { headers: Headers; token?: TokenInfo; rule?: TokenProxyRule }) => Response | Promise<Response>;
+}
+
+const ALL_BUT_OPTIONS = (m: string) => m !== 'OPTIONS';
+
+/**
+ * A first gate for `proxy.ts` (Next 16) or `middleware.ts` (Next 15.5+, edge or Node):
+ * decides per path which scopes a request needs, answers refusals itself with core's RFC 6750
+ * response, and optionally forwards the verified token's claims as request headers, after
+ * removing any client-sent copies of them.
+ *
+ * It is a first gate only: route handlers and pages verify again (`withToken`,
+ * `requireToken`, `verifyPageToken`), as Next's own guidance asks since CVE-2025-29927 showed
+ * a middleware can be skipped. URL tokens are format-checked here and verified (spent) only by
+ * the handler; see `check` for tokens with a use limit.
+ *
+ * @example
+ * ```ts
+ * // proxy.ts
+ * import { tokenProxy } from '@tokenaccess/next';
+ * import { tokens } from './lib/tokens';
+ *
+ * export const proxy = tokenProxy({
+ *   tokens,
+ *   rules: [
+ *     { match: '/api/health', public: true },
+ *     { match: '/api/admin/:path*', scopes: ['admin'] },
+ *     { match: '/api/:path*' },
+ *   ],
+ *   forward: true,
+ * });
+ * ```
+ */
+export function tokenProxy(options: TokenProxyOptions): (request: NextRequest) => Promise<Response> {
+  if (!options?.tokens || typeof options.tokens.authenticate !== 'function') {
+    throw new TypeError('[tokenaccess] [next] tokenProxy needs `tokens` (the object createTokenAccess returns)');
+  }
+  if (!Array.isArray(options.rules)) throw new TypeError('[tokenaccess] [next] tokenProxy needs `rules`: an array of { match, scopes }');
+  const { tokens, header, getToken, onError } = options;
+  const names = resolveForwardHeaders(typeof options.forward === 'object' ? options.forward : undefined);
+  const forward = options.forward !== undefined && options.forward !== false;
+  const rules = options.rules.map((rule) => {
+    if (rule.check !== undefined && rule.check !== 'verify' && rule.check !== 'format') {
+      throw new TypeError(`[tokenaccess] [next] rule check must be 'verify' or 'format' (got ${JSON.stringify(rule.check)})`);
+    }
+    if (!rule || typeof rule !== 'object' || rule.match === undefined) throw new TypeError('[tokenaccess] [next] every rule needs `match`');
+    assertScopes(rule.scopes, 'rule scopes');
+    if (rule.check === 'format' && rule.scopes?.length) {
+      throw new TypeError(`[tokenaccess] [next] a rule with check: 'format' cannot check scopes (${rule.scopes.join(' ')}): that needs the store, use check: 'verify'`);
+    }
+    const methods = rule.methods ? new Set(rule.methods.map((m) => m.toUpperCase())) : null;
+    return { rule, test: toPredicate(rule.match), method: methods ? (m: string) => methods.has(m) : ALL_BUT_OPTIONS };
+  });
+  let warned = false;
+  const headerName = header ?? 'authorization';
+  const bare = headerName.toLowerCase() !== 'authorization';
+
+  const refuse = (code: VerifyErrorCode, request: NextRequest) => {
+    const error = verifyError(code, { realm: tokens.realm });
+    return onError ? onError(error, request) : toResponse(error);
+  };
+  const pass = (request: NextRequest, headers: Headers, changed: boolean, token?: TokenInfo, rule?: TokenProxyRule) => {
+    if (options.next) return options.next(request, { headers, ...(token ? { token } : {}), ...(rule ? { rule } : {}) });
+    return changed ? NextResponse.next({ request: { headers } }) : NextResponse.next();
+  };
+
+  return async function tokenProxyHandler(request: NextRequest): Promise<Response> {
+    const headers = new Headers(request.headers);
+    const stripped = stripClaims(headers, names);
+    const pathname = decodePathname(request.nextUrl.pathname);
+    const method = request.method.toUpperCase();
+    const found = rules.find((r) => r.method(method) && r.test(pathname, request));
+    if (!found || found.rule.public) return pass(request, headers, stripped, undefined, found?.rule);
+    const { rule } = found;
+
+    // As in core: `getToken` replaces extraction entirely, so the query is not looked at then.
+    const urlTokens = rule.urlTokens === false || getToken ? [] : request.nextUrl.searchParams.getAll(tokens.urlParam);
+    if (urlTokens.length > 0) {
+      if (urlTokens.length > 1 || bearerOf(request.headers.get(headerName), bare) !== undefined) return refuse('invalid_request', request);
+      return wellFormed(urlTokens[0]!) ? pass(request, headers, stripped, undefined, rule) : refuse('malformed', request);
+    }
+
+    if (rule.check === 'format') {
+      let raw: string | null | undefined;
+      try {
+        raw = getToken ? await getToken(request) : bearerOf(request.headers.get(headerName), bare);
+      } catch {
+        return refuse('invalid_request', request);
+      }
+      if (raw === null) return refuse('invalid_request', request);
+      if (raw === undefined || raw === '') return refuse('missing', request);
+      return wellFormed(raw) ? pass(request, headers, stripped, undefined, rule) : refuse('malformed', request);
+    }
+
+    const result = await tokens.authenticate(request, {
+      urlTokens: false,
+      ...(rule.scopes ? { scopes: rule.scopes } : {}),
+      ...(rule.mode ? { mode: rule.mode } : {}),
+      ...(header ? { header } : {}),
+      ...(getToken ? { getToken } : {}),
+    });
+    if (!result.ok) return onError ? onError(result.error, request) : toResponse(result.error);
+    if (result.token.maxUses !== undefined && !warned) {
+      warned = true;
+      console.warn(
+        `[tokenaccess] [next] tokenProxy verified a token with maxUses on ${pathname}: that spent one of its uses, and the handler's verification spends another. Give this path's rule check: 'format'.`,
+      );
+    }
+    if (forward) setClaims(headers, names, result.token);
+    return pass(request, headers, stripped || forward, result.token, rule);
+  };
+}
+
+/** A URL or Bearer token is well formed under its own prefix (the store is never asked). */
+function wellFormed(raw: string): boolean {
+  const i = raw.indexOf('_');
+  return i > 0 && isWellFormed(raw, raw.slice(0, i));
+}
+
+/** `undefined`: none offered; `null`: offered but malformed. Mirrors core's extraction. */
+function bearerOf(value: string | null, bare: boolean): string | null | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const m = /^bearer(?:\s+(.*))?$/i.exec(value.trim());
+  if (!m) return bare ? (/^[\x21-\x7E]+$/.test(value.trim()) ? value.trim() : null) : undefined;
+  const cred = m[1]?.trim();
+  return cred && /^[A-Za-z0-9\-._~+/]+=*$/.test(cred) ? cred : null;
+}
