@@ -1,5 +1,3 @@
-import { type TokenAccess, createTokenAccess, memoryStore } from '@tokenaccess/core';
-
 /**
  * One token service for the whole process. The memory store works here because `next start`
  * serves route handlers, pages and (on Next 16) `proxy.ts` from one Node process; it is kept on
@@ -7,6 +5,8 @@ import { type TokenAccess, createTokenAccess, memoryStore } from '@tokenaccess/c
  * once per bundle. Several instances, serverless or an edge middleware need a shared store
  * (`@tokenaccess/redis`, `@tokenaccess/postgres`).
  */
+import { type TokenAccess, createTokenAccess, memoryStore } from '@tokenaccess/core';
+
 const holder = globalThis as typeof globalThis & { __tokenaccessDemo?: TokenAccess };
 
 export const tokens: TokenAccess = (holder.__tokenaccessDemo ??= createTokenAccess({ store: memoryStore(), realm: 'next-app' }));

@@ -1,0 +1,4 @@
+import { handler } from './service';
+
+// Cloudflare Workers
+export default { fetch: handler };
