@@ -1,0 +1,108 @@
+import { evaluateConsume, type ConsumePolicy, type TokenInfo } from '@tokenaccess/core';
+import { record as baseRecord } from '@tokenaccess/test-suite';
+import fc from 'fast-check';
+import type { Collection } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consumeFilter, consumeUpdate } from '../src/consume';
+import { fromDocument, purgeAt, toDocument, type TokenDocument } from '../src/document';
+import { randomName, useClient } from './helpers';
+
+/**
+ * The `findOneAndUpdate` of `consume` against the reference: for random records, policies and
+ * instants, the filter matches exactly when `evaluateConsume` accepts, and the update pipeline
+ * leaves exactly the record `evaluateConsume` returns (with `purgeAt` where `purgeAt()` puts it).
+ * On a real MongoDB this checks MongoDB's query and pipeline semantics; on the stand-in, mingo's.
+ */
+const { db } = useClient();
+let coll: Collection<TokenDocument>;
+beforeAll(() => {
+  coll = db.collection<TokenDocument>(randomName('semantics'));
+});
+afterAll(() => coll.drop());
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const T0 = Date.UTC(2030, 0, 1);
+const SCOPES = ['*', 'a', 'a:*', 'a:read', 'b'];
+const METHODS = ['GET', 'HEAD', 'POST'];
+
+const opt = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
+const subset = <T>(xs: T[], minLength = 0) => fc.subarray(xs, { minLength });
+
+const recordArb = fc
+  .record({
+    expiresIn: opt(fc.integer({ min: -HOUR, max: 2 * HOUR })),
+    idleTimeout: opt(fc.integer({ min: 1, max: 2 * HOUR })),
+    lastUsedAgo: opt(fc.integer({ min: 0, max: 3 * HOUR })),
+    maxUses: opt(fc.integer({ min: 0, max: 3 })),
+    uses: fc.integer({ min: 0, max: 4 }),
+    scopes: subset(SCOPES),
+    url: opt(fc.record({ canonical: fc.constantFrom('/x', '/y'), methods: subset(METHODS, 1), origin: opt(fc.constantFrom('https://a.test', 'https://b.test')) })),
+  })
+  .map((g): TokenInfo => {
+    const r = baseRecord({ createdAt: new Date(T0), uses: g.uses, scopes: g.scopes });
+    if (g.expiresIn !== undefined) r.expiresAt = new Date(T0 + g.expiresIn);
+    if (g.idleTimeout !== undefined) r.idleTimeout = g.idleTimeout;
+    if (g.lastUsedAgo !== undefined) r.lastUsedAt = new Date(T0 + HOUR - g.lastUsedAgo);
+    if (g.maxUses !== undefined) r.maxUses = g.maxUses;
+    if (g.url) {
+      r.kind = 'url';
+      r.url = { url: `https://a.test${g.url.canonical}`, canonical: g.url.canonical, methods: g.url.methods, ...(g.url.origin ? { origin: g.url.origin } : {}) };
+    }
+    return r;
+  });
+
+const policyArb: fc.Arbitrary<ConsumePolicy> = fc
+  .record({
+    lastUsedResolution: fc.constantFrom(0, MIN, HOUR),
+    url: opt(fc.record({ canonical: fc.constantFrom('/x', '/y'), method: fc.constantFrom(...METHODS), origin: opt(fc.constantFrom('https://a.test', 'https://b.test')) })),
+    scopes: opt(fc.record({ mode: fc.constantFrom('all' as const, 'any' as const), anyOf: fc.array(subset(SCOPES), { maxLength: 3 }) })),
+  })
+  .map(({ lastUsedResolution, url, scopes }) => {
+    const p: ConsumePolicy = { lastUsedResolution };
+    if (url) p.url = url.origin ? url : { canonical: url.canonical, method: url.method };
+    if (scopes) p.scopes = scopes;
+    return p;
+  });
+
+/** Random instants, and the exact edges where answers flip (expiry, idle deadline, staleness), ±1 ms. */
+function nowArb(record: TokenInfo, policy: ConsumePolicy): fc.Arbitrary<Date> {
+  const since = (record.lastUsedAt ?? record.createdAt).getTime();
+  const edges = [record.createdAt.getTime(), since + policy.lastUsedResolution];
+  if (record.expiresAt) edges.push(record.expiresAt.getTime());
+  if (record.idleTimeout !== undefined) edges.push(since + record.idleTimeout);
+  const near = edges.flatMap((t) => [t - 1, t, t + 1]);
+  return fc.oneof(fc.integer({ min: 0, max: 4 * HOUR }).map((ms) => T0 + ms), fc.constantFrom(...near)).map((t) => new Date(t));
+}
+
+/** A policy that, more often than chance would, fits the record's binding (so more cases pass). */
+function fitting(record: TokenInfo): fc.Arbitrary<ConsumePolicy> {
+  const b = record.url;
+  if (!b) return fc.oneof(policyArb.map(({ url: _, ...p }) => p), policyArb);
+  const bound = { canonical: b.canonical, method: b.methods[0]!, ...(b.origin ? { origin: b.origin } : {}) };
+  return fc.oneof(policyArb.map((p) => ({ ...p, url: bound })), policyArb);
+}
+
+const caseArb = recordArb
+  .chain((record) => fitting(record).map((policy) => [record, policy] as const))
+  .chain(([record, policy]) => nowArb(record, policy).map((now) => [record, policy, now] as const));
+
+describe('consume filter and update pipeline vs evaluateConsume', () => {
+  it('agree on acceptance, the record written, and purgeAt', async () => {
+    await fc.assert(
+      fc.asyncProperty(caseArb, async ([record, policy, now]) => {
+        await coll.insertOne(toDocument(record));
+        const expected = evaluateConsume(record, now.getTime(), policy);
+        const doc = await coll.findOneAndUpdate(consumeFilter(record.hash, now, policy), consumeUpdate(now, policy), { returnDocument: 'after' });
+        expect(doc !== null).toBe(expected.ok);
+        if (doc && expected.ok) {
+          expect(fromDocument(doc)).toEqual(expected.record);
+          expect(doc.purgeAt).toEqual(purgeAt(expected.record));
+        } else {
+          expect(fromDocument((await coll.findOne({ hash: record.hash }))!)).toEqual(record); // refused: untouched
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});

@@ -1,0 +1,123 @@
+import { DuplicateTokenError, createTokenAccess } from '@tokenaccess/core';
+import { mongoStore, type MongoTokenStore } from '@tokenaccess/mongodb';
+import { at, plain, record, urlRecord } from '@tokenaccess/test-suite';
+import type { CommandStartedEvent } from 'mongodb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { randomName, useClient } from './helpers';
+
+const { client, db } = useClient({ monitorCommands: true });
+
+const stores: MongoTokenStore[] = [];
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.collection.drop();
+});
+
+async function freshStore(): Promise<MongoTokenStore> {
+  const store = mongoStore({ db, collection: randomName() });
+  await store.ensureIndexes();
+  stores.push(store);
+  return store;
+}
+
+/** The commands `fn` sends to the store's collection, by name. */
+async function commandsOf(store: MongoTokenStore, fn: () => Promise<unknown>): Promise<string[]> {
+  const seen: string[] = [];
+  const listener = (e: CommandStartedEvent) => {
+    if (e.command[e.commandName] === store.collection.collectionName) seen.push(e.commandName);
+  };
+  client.on('commandStarted', listener);
+  try {
+    await fn();
+  } finally {
+    client.off('commandStarted', listener);
+  }
+  return seen;
+}
+
+describe('indexes', () => {
+  it('creates unique hash, subject/id and kind/id listing, and a TTL index on purgeAt; idempotently', async () => {
+    const store = await freshStore();
+    await store.ensureIndexes();
+    const byName = new Map((await store.collection.indexes()).map((i) => [i.name, i]));
+    expect(byName.get('_id_')?.key).toEqual({ _id: 1 });
+    expect(byName.get('tokenaccess_hash')).toMatchObject({ key: { hash: 1 }, unique: true });
+    expect(byName.get('tokenaccess_subject_id')).toMatchObject({ key: { subject: 1, _id: 1 } });
+    expect(byName.get('tokenaccess_kind_id')).toMatchObject({ key: { kind: 1, _id: 1 } });
+    expect(byName.get('tokenaccess_purge_ttl')).toMatchObject({ key: { purgeAt: 1 }, expireAfterSeconds: 0 });
+    expect(byName.size).toBe(5);
+  });
+});
+
+describe('documents', () => {
+  it('stores the id as _id, metadata as JSON text, no nulls, and purgeAt = the earliest deadline', async () => {
+    const store = await freshStore();
+    const r = record({ expiresAt: at(3_600_000), idleTimeout: 60_000, metadata: { 'a.b': { $c: [1] } } });
+    await store.insert(r);
+    const doc = await store.collection.findOne({ hash: r.hash });
+    expect(doc?._id).toBe(r.id);
+    expect(doc).not.toHaveProperty('id');
+    expect(doc?.metadata).toBe(JSON.stringify(r.metadata));
+    expect(doc?.purgeAt).toEqual(new Date(r.createdAt.getTime() + 60_000));
+    expect(Object.values(doc!).some((v) => v === null)).toBe(false);
+    for (const k of ['lastUsedAt', 'maxUses', 'url']) expect(doc).not.toHaveProperty(k);
+  });
+
+  it('moves purgeAt with the idle deadline on a touch, and to the last use when a use exhausts the token', async () => {
+    const store = await freshStore();
+    const idle = record({ idleTimeout: 60_000 });
+    await store.insert(idle);
+    const t = at(30_000);
+    expect((await store.consume(idle.hash, t, plain({ lastUsedResolution: 0 }))).ok).toBe(true);
+    expect((await store.collection.findOne({ hash: idle.hash }))?.purgeAt).toEqual(new Date(t.getTime() + 60_000));
+
+    const once = urlRecord('/once', { maxUses: 1 });
+    await store.insert(once);
+    expect((await store.collection.findOne({ hash: once.hash }))?.purgeAt).toBeUndefined();
+    const u = at(5);
+    expect((await store.consume(once.hash, u, plain({ url: { canonical: '/once', method: 'GET' } }))).ok).toBe(true);
+    expect((await store.collection.findOne({ hash: once.hash }))?.purgeAt).toEqual(u);
+  });
+
+  it('turns E11000 into DuplicateTokenError naming the field, with the driver error as cause', async () => {
+    const store = await freshStore();
+    const r = record();
+    await store.insert(r);
+    const byHash = await store.insert(record({ hash: r.hash })).catch((e: unknown) => e);
+    const byId = await store.insert(record({ id: r.id })).catch((e: unknown) => e);
+    expect(byHash).toBeInstanceOf(DuplicateTokenError);
+    expect((byHash as Error).message).toBe('[tokenaccess] [mongodb] a token with this hash already exists');
+    expect((byId as Error).message).toBe('[tokenaccess] [mongodb] a token with this id already exists');
+    expect((byHash as { cause: { code: number; keyPattern: object } }).cause).toMatchObject({ code: 11000, keyPattern: { hash: 1 } });
+  });
+});
+
+describe('consume round trips', () => {
+  it('serves an unlimited token with a fresh lastUsedAt from one find, with no write', async () => {
+    const store = await freshStore();
+    const r = record();
+    await store.insert(r);
+    expect(await commandsOf(store, () => store.consume(r.hash, at(), plain()))).toEqual(['find', 'findAndModify']); // touches lastUsedAt
+    expect(await commandsOf(store, () => store.consume(r.hash, at(1000), plain()))).toEqual(['find']);
+  });
+
+  it('counts a limited token with one findAndModify after the read, and refuses from the read alone', async () => {
+    const store = await freshStore();
+    const r = record({ maxUses: 1, scopes: ['a'] });
+    await store.insert(r);
+    expect(await commandsOf(store, () => store.consume(r.hash, at(), plain({ scopes: { mode: 'all', anyOf: [['b']] } })))).toEqual(['find']);
+    expect(await commandsOf(store, () => store.consume(r.hash, at(), plain()))).toEqual(['find', 'findAndModify']);
+    expect(await commandsOf(store, () => store.consume(r.hash, at(), plain()))).toEqual(['find']);
+  });
+});
+
+describe('behind createTokenAccess', () => {
+  it('200 parallel verifies of a maxUses 10 token: exactly 10 succeed', async () => {
+    const store = await freshStore();
+    const tokens = createTokenAccess({ store });
+    const { token } = await tokens.issue({ subject: 'user-1', name: 'ci', maxUses: 10 });
+    const results = await Promise.all(Array.from({ length: 200 }, () => tokens.verify(token)));
+    expect(results.filter((r) => r.ok)).toHaveLength(10);
+    for (const r of results) if (!r.ok) expect(r.error.code).toBe('exhausted');
+    expect((await tokens.list({ subject: 'user-1' })).items[0]?.uses).toBe(10);
+  });
+});
