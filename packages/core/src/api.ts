@@ -15,7 +15,7 @@ export {
   bindingMatches,
   satisfiesScopes,
 } from './store';
-export { can, cant, hasScopes } from './scopes';
+export { can, cant, hasScopes, validateScopes } from './scopes';
 export { canonicalizeUrl, appendTokenParam, type CanonicalUrl } from './url';
 export { generateToken, isWellFormed, newId } from './token';
 export { parseDuration } from './duration';

@@ -52,7 +52,17 @@ export function hasScopes(token: HasScopes, scopes: readonly string[], mode: Sco
   return mode === 'any' ? scopes.some((s) => can(token, s)) : scopes.every((s) => can(token, s));
 }
 
-/** @internal Validates scope names (issue time and check time) and returns a copy. */
+/**
+ * Validates a list of scope names (the rule `issue` and every check apply) and returns a
+ * deduplicated copy; throws `TokenAccessError` `invalid_argument` otherwise. Adapters call it
+ * when a middleware is built, so a typo fails at start-up instead of on every request.
+ *
+ * @example
+ * ```ts
+ * validateScopes(['users:read', 'users:*']); // ['users:read', 'users:*']
+ * validateScopes(['has space']); // throws invalid_argument
+ * ```
+ */
 export function validateScopes(scopes: unknown, what = 'scopes'): string[] {
   if (!Array.isArray(scopes)) throw invalid(`${what} must be an array of strings`);
   const out: string[] = [];

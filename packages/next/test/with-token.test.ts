@@ -112,6 +112,6 @@ describe('withToken', () => {
     expect(res.headers.get('retry-after')).toBe('5');
     // @ts-expect-error tokens is required
     expect(() => withToken(() => new Response(''), {})).toThrow(/\[tokenaccess\] \[next\]/);
-    expect(() => withToken(() => new Response(''), { tokens, scopes: ['a b'] })).toThrow(/scopes must be an array of scope names/);
+    expect(() => withToken(() => new Response(''), { tokens, scopes: ['a b'] })).toThrow(/\[tokenaccess\] \[next\] scopes: "a b" is not a valid scope/);
   });
 });

@@ -1,0 +1,49 @@
+import { type TokenStore, memoryStore } from '@tokenaccess/core';
+
+export interface OpenedStore {
+  store: TokenStore;
+  /** What to print: the URL without its password. */
+  label: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the store named by `TOKENACCESS_STORE`:
+ * `memory:` (default) | `pglite:` (embedded Postgres, in memory) | `pglite:./data` (on disk) |
+ * `postgres://…` | `redis://…`. The Postgres and Redis packages are imported only when asked
+ * for, so the default path needs neither.
+ */
+export async function openStore(url = 'memory:', options: { schema?: string; keyPrefix?: string } = {}): Promise<OpenedStore> {
+  const { schema, keyPrefix = 'koa-api:tka:' } = options;
+  const scheme = url.slice(0, url.indexOf(':') + 1).toLowerCase();
+  const label = url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+  switch (scheme) {
+    case 'memory:':
+      return { store: memoryStore(), label: 'memory: (tokens are lost on restart)', close: async () => {} };
+    case 'pglite:': {
+      const [{ PGlite }, { migrate, postgresStore }] = await Promise.all([import('@electric-sql/pglite'), import('@tokenaccess/postgres')]);
+      const dataDir = url.slice('pglite:'.length);
+      const db = dataDir ? new PGlite(dataDir) : new PGlite();
+      await migrate(db, schema ? { schema } : {});
+      return { store: postgresStore({ client: db, ...(schema ? { schema } : {}) }), label, close: () => db.close() };
+    }
+    case 'postgres:':
+    case 'postgresql:': {
+      const [{ default: pg }, { migrate, postgresStore }] = await Promise.all([import('pg'), import('@tokenaccess/postgres')]);
+      const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: 2000 });
+      pool.on('error', (err) => console.error('[koa-api] idle Postgres connection failed:', err.message));
+      await migrate(pool, schema ? { schema } : {});
+      return { store: postgresStore({ client: pool, ...(schema ? { schema } : {}) }), label, close: () => pool.end() };
+    }
+    case 'redis:':
+    case 'rediss:': {
+      const [{ Redis }, { redisStore }] = await Promise.all([import('ioredis'), import('@tokenaccess/redis')]);
+      const client = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 1000, enableAutoPipelining: true });
+      client.on('error', (err) => console.error('[koa-api] Redis:', err.message));
+      await client.ping();
+      return { store: redisStore({ client, keyPrefix }), label, close: async () => void (await client.quit()) };
+    }
+    default:
+      throw new Error(`[koa-api] TOKENACCESS_STORE must start with memory:, pglite:, postgres://, postgresql:// or redis:// (got ${JSON.stringify(label)})`);
+  }
+}

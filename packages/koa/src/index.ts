@@ -1,0 +1,22 @@
+/**
+ * @module @tokenaccess/koa
+ *
+ * Koa middleware for tokenaccess: `tokenAuth()` verifies Bearer tokens and share links and puts
+ * the token on `ctx.state.token`; `requireScopes()` / `requireAnyScope()` guard routes.
+ * Works with Koa 3 and Koa 2, and with `@koa/router` groups and single routes.
+ *
+ * ```sh
+ * npm install @tokenaccess/core @tokenaccess/koa
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { tokenAuth, requireScopes } from '@tokenaccess/koa';
+ * router.use(tokenAuth({ tokens }));
+ * router.get('/users', requireScopes('users:read'), listUsers);
+ * ```
+ */
+export { tokenAuth } from './token-auth';
+export { requireScopes, requireAnyScope } from './scopes';
+export { respondTokenError, throwTokenError, errorHeaders } from './respond';
+export type { TokenState, TokenAuthOptions, TokenContext, TokenErrorHandler } from './types';

@@ -1,0 +1,95 @@
+import { type AuthenticateOptions, type RequestLike, TokenAccessError, type VerifyError, type VerifyResult, validateScopes, verifyError } from '@tokenaccess/core';
+import type { Middleware } from 'koa';
+import { type AuthMarker, MARKER, respondTokenError } from './respond';
+import type { TokenAuthOptions, TokenContext, TokenState } from './types';
+
+const msg = (text: string) => `[tokenaccess] [koa] ${text}`;
+
+/**
+ * Verifies the request's Bearer token (and, with `urlTokens`, a share-link token in its query)
+ * and puts the verified `TokenInfo` on `ctx.state.token`. A refusal is answered with core's
+ * RFC 6750 status, `WWW-Authenticate` header and JSON body `{ error, message }`; a failing
+ * store answers 503 `unavailable`, never a 500. Mount it on the app, on a router group
+ * (`router.use(tokenAuth(…))`) or on a single route.
+ *
+ * @example
+ * ```ts
+ * import Koa from 'koa';
+ * import Router from '@koa/router';
+ * import { createTokenAccess, memoryStore } from '@tokenaccess/core';
+ * import { requireScopes, tokenAuth, type TokenState } from '@tokenaccess/koa';
+ *
+ * const tokens = createTokenAccess({ store: memoryStore() });
+ * const api = new Router<TokenState>({ prefix: '/api' });
+ * api.use(tokenAuth({ tokens }));
+ * api.get('/users', requireScopes('users:read'), (ctx) => { ctx.body = { subject: ctx.state.token.subject }; });
+ * new Koa().use(api.routes()).use(api.allowedMethods()).listen(3000);
+ * ```
+ */
+export function tokenAuth<User = unknown>(options: TokenAuthOptions<User>): Middleware<TokenState<User>> {
+  if (!options || typeof options !== 'object' || !options.tokens || typeof options.tokens.authenticate !== 'function') {
+    throw new TokenAccessError('invalid_argument', msg('tokenAuth needs { tokens } (createTokenAccess({ store }))'));
+  }
+  const { tokens, passthrough = false, loadSubject, getToken } = options;
+  const key = options.key ?? 'token';
+  if (typeof key !== 'string' || key.length === 0) throw new TokenAccessError('invalid_argument', msg('key must be a non-empty string'));
+  const onError = options.onError ?? respondTokenError;
+  const marker: AuthMarker = { realm: tokens.realm, key, onError };
+  const authOptions: AuthenticateOptions = { urlTokens: options.urlTokens ?? false };
+  // validated now, so a malformed scope fails at start-up rather than as a 500 on each request
+  if (options.scopes && options.scopes.length > 0) authOptions.scopes = validateScopes(options.scopes, msg('tokenAuth scopes'));
+  if (options.mode) authOptions.mode = options.mode;
+  if (options.header) authOptions.header = options.header;
+
+  const urlTokens = authOptions.urlTokens === true;
+  const withGetToken = (ctx: TokenContext): AuthenticateOptions => (getToken ? { ...authOptions, getToken: () => getToken(ctx) } : authOptions);
+
+  const middleware = async (ctx: TokenContext, next: () => Promise<unknown>): Promise<void> => {
+    const state = ctx.state as Record<string | symbol, unknown>;
+    state[MARKER] = marker;
+    // The URL matters only for URL tokens; then it is `ctx.href` (origin + originalUrl), the URL
+    // the client asked for, also under a router prefix or koa-mount. Without a Host header only
+    // the path is known.
+    const request: RequestLike = { headers: ctx.headers, method: ctx.method, ...(urlTokens ? { url: ctx.host ? ctx.href : ctx.originalUrl } : {}) };
+    let result: VerifyResult;
+    try {
+      result = await tokens.authenticate(request, withGetToken(ctx));
+    } catch (err) {
+      // Core returns refusals and turns store failures into `unavailable`; what is still thrown
+      // is an infrastructure failure (503), or a misconfiguration such as an invalid scope (500).
+      if (err instanceof TokenAccessError && err.code !== 'unavailable') throw err;
+      ctx.app.emit('error', err, ctx);
+      result = { ok: false, error: verifyError('unavailable', { realm: tokens.realm }) };
+    }
+    if (!result.ok) return fail(ctx, result.error, next);
+    state[key] = result.token;
+    if (loadSubject && result.token.subject !== undefined) {
+      let user: User | null | undefined;
+      try {
+        user = await loadSubject(result.token.subject, result.token, ctx);
+      } catch (err) {
+        // The owner's database is down: fail closed like a failing token store, and log it.
+        ctx.app.emit('error', err, ctx);
+        delete state[key];
+        return fail(ctx, verifyError('unavailable', { realm: tokens.realm }), next);
+      }
+      if (user === null || user === undefined) {
+        delete state[key];
+        return fail(ctx, verifyError('not_found', { realm: tokens.realm }), next);
+      }
+      state.user = user;
+    }
+    await next();
+  };
+
+  async function fail(ctx: TokenContext, error: VerifyError, next: () => Promise<unknown>): Promise<void> {
+    if (passthrough) {
+      ctx.state.tokenError = error;
+      await next();
+      return;
+    }
+    await onError(error, ctx);
+  }
+
+  return middleware as unknown as Middleware<TokenState<User>>;
+}
