@@ -4,11 +4,11 @@ import { mongoStore } from '@tokenaccess/mongodb';
 import { MongoClient } from 'mongodb';
 
 export async function quickstart(url = 'mongodb://127.0.0.1:27017/?serverSelectionTimeoutMS=2000', dbName = 'app') {
-  const client = new MongoClient(url); // yours: created, configured and closed by you
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 2000 }); // yours: created, configured and closed by you
+  const store = mongoStore({ db: client.db(dbName) }); // collection 'tokenaccess_tokens'
+  const tokens = createTokenAccess({ store });
   try {
-    const store = mongoStore({ db: client.db(dbName) }); // collection 'tokenaccess_tokens'
     await store.ensureIndexes(); // idempotent: at deploy or startup
-    const tokens = createTokenAccess({ store });
 
     // an API token: the raw token is shown once; MongoDB stores only its hash
     const { token } = await tokens.issue({ subject: 'user-1', name: 'CI', scopes: ['repo:read'] });
