@@ -1,4 +1,6 @@
 import { defineConfig, mergeConfig } from 'vitest/config';
 import shared from '../../vitest.shared.ts';
 
-export default mergeConfig(shared, defineConfig({ test: {} }));
+// The tests run the BUILT command as a subprocess: globalSetup builds it (and the store packages
+// it imports) once per run.
+export default mergeConfig(shared, defineConfig({ test: { globalSetup: ['./test/global-setup.ts'], testTimeout: 60_000 } }));

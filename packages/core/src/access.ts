@@ -23,6 +23,12 @@ export interface TokenAccess {
   /** Verifies a request: Bearer header (or `header` / `getToken`), else a URL token in its query. */
   authenticate(request: RequestLike, options?: AuthenticateOptions): Promise<VerifyResult>;
   get(id: string): Promise<TokenInfo | null>;
+  /**
+   * Finds the record of a raw token without verifying it: no checks, no use spent, no hooks
+   * (for admin tools: "whose token is this?"). Tries every pepper key. Throws
+   * `invalid_argument` for a malformed token.
+   */
+  inspect(raw: string): Promise<TokenInfo | null>;
   list(options?: ListOptions): Promise<ListPage>;
   /** Revokes by raw token; returns the revoked record or null. */
   revoke(raw: string): Promise<TokenInfo | null>;
@@ -324,6 +330,16 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
     },
 
     get: (id) => admin('get', () => store.findById(validateText(id, 'id'))),
+
+    async inspect(raw) {
+      if (!isWellFormed(raw, prefix)) throw invalid('inspect needs a well-formed raw token (use get for an id)');
+      for (const lookup of hasher.lookups) {
+        const hash = await lookup(raw);
+        const found = await admin('inspect', () => store.findByHash(hash));
+        if (found) return found;
+      }
+      return null;
+    },
 
     list(opts = {}) {
       const limit = opts.limit ?? 100;

@@ -279,6 +279,19 @@ describe('list, get, revoke, sweep', () => {
     expect(() => tokens.list({ limit: 0 })).toThrow(/limit/);
   });
 
+  it('inspects a raw token without spending a use or calling hooks, under any pepper key', async () => {
+    const store = memoryStore();
+    const k1 = 'first-secret-0123456789abcdef';
+    const old = await createTokenAccess({ store, pepper: { current: 'k1', keys: { k1 } } }).issueUrl({ url: '/once' });
+    const verified: unknown[] = [];
+    const tokens = createTokenAccess({ store, pepper: { current: 'k2', keys: { k1, k2: 'second-secret-0123456789abcdef' } }, onVerified: (t) => void verified.push(t) });
+    expect((await tokens.inspect(old.token))?.id).toBe(old.info.id);
+    expect((await tokens.inspect(old.token))?.uses).toBe(0);
+    expect(verified).toEqual([]);
+    await expect(tokens.inspect('tka_nope')).rejects.toThrow(/well-formed/);
+    expect((await tokens.verifyUrl(old.url)).ok).toBe(true);
+  });
+
   it('revokes by token, id, hash, and all of a subject', async () => {
     const tokens = createTokenAccess({ store: memoryStore() });
     const [a, b, c, d] = await Promise.all([1, 2, 3, 4].map((i) => tokens.issue({ subject: i < 4 ? 'u' : 'v', name: `t${i}` })));

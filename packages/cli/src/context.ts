@@ -1,0 +1,195 @@
+import { type Pepper, type TokenAccess, createTokenAccess, isWellFormed, memoryStore, parseDuration } from '@tokenaccess/core';
+import { CliError, EXIT, usage } from './errors';
+import type { CliIO, Style } from './io';
+import { type Progress, createProgress } from './progress';
+import { type OpenedStore, openStore } from './stores';
+
+export type Values = Record<string, string | boolean | string[] | undefined>;
+
+/** What a command runs with: parsed arguments, output helpers and the store, opened on demand. */
+export interface Context {
+  io: CliIO;
+  values: Values;
+  /** Arguments after the command name. */
+  args: string[];
+  json: boolean;
+  /** Styles for stdout and stderr (each follows its own stream's TTY-ness). */
+  out: Style;
+  err: Style;
+  prefix: string;
+  pepper: Pepper | undefined;
+  /** Writes to stdout (a newline is added). */
+  print(text: string): void;
+  /** Writes a message to stderr (a newline is added). */
+  note(text: string): void;
+  /** Writes the one JSON object of `--json` to stdout. */
+  emitJson(value: unknown): void;
+  /** The token service on the selected store (opened on first call). */
+  tokens(opts?: { urlParam?: string }): Promise<TokenAccess>;
+  /** The opened store (opened on first call). */
+  store(): Promise<OpenedStore>;
+  progress(label: string, total?: number): Progress;
+  now(): number;
+  /** Closes whatever was opened. */
+  close(): Promise<void>;
+}
+
+export function str(values: Values, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function list(values: Values, name: string): string[] {
+  const v = values[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+}
+
+/** `30m`, `12h`, `90d`, `2w`, `500ms` → ms; a usage error otherwise. */
+export function duration(value: string, option: string): number {
+  if (/^\d+$/.test(value)) throw usage(`--${option} needs a unit: ${value}s, ${value}m, ${value}h or ${value}d (got ${JSON.stringify(value)})`);
+  try {
+    return parseDuration(value as `${number}s`, `--${option}`);
+  } catch {
+    throw usage(`--${option} must be a duration like 30m, 12h, 90d or 2w (got ${JSON.stringify(value)})`);
+  }
+}
+
+/** `--expires 90d|never` and `--expires-at <date>`, as core's `expiresIn` / `expiresAt`. */
+export function expiry(values: Values): { expiresIn?: number | null; expiresAt?: Date } {
+  const rel = str(values, 'expires');
+  const abs = str(values, 'expires-at');
+  if (rel !== undefined && abs !== undefined) throw usage('give --expires or --expires-at, not both');
+  if (abs !== undefined) {
+    const d = new Date(abs);
+    if (Number.isNaN(d.getTime())) throw usage(`--expires-at must be an ISO 8601 date like 2026-12-31 or 2026-12-31T23:59:00Z (got ${JSON.stringify(abs)})`);
+    return { expiresAt: d };
+  }
+  if (rel === undefined) return {};
+  if (rel === 'never' || rel === 'none') return { expiresIn: null };
+  return { expiresIn: duration(rel, 'expires') };
+}
+
+/** `--max-uses 5|unlimited`. */
+export function maxUses(values: Values): { maxUses?: number | null } {
+  const v = str(values, 'max-uses');
+  if (v === undefined) return {};
+  if (v === 'unlimited' || v === 'none') return { maxUses: null };
+  return { maxUses: positiveInt(v, 'max-uses') };
+}
+
+export function positiveInt(v: string, option: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw usage(`--${option} must be a positive integer (got ${JSON.stringify(v)})`);
+  return Number(v);
+}
+
+/** Repeated and comma/space-separated `--scope`; undefined when none is given (core then gives `*`). */
+export function scopes(values: Values): string[] | undefined {
+  const all = list(values, 'scope').flatMap((s) => s.split(/[\s,]+/)).filter((s) => s !== '');
+  return all.length > 0 ? all : list(values, 'scope').length > 0 ? [] : undefined;
+}
+
+/** `--meta key=value` (value parsed as JSON when it is JSON, so `--meta n=3` stores a number). */
+export function metadata(values: Values): { metadata?: Record<string, import('@tokenaccess/core').JsonValue> } {
+  const items = list(values, 'meta');
+  if (items.length === 0) return {};
+  const out: Record<string, import('@tokenaccess/core').JsonValue> = {};
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw usage(`--meta must be key=value (got ${JSON.stringify(item)})`);
+    const value = item.slice(eq + 1);
+    let parsed: import('@tokenaccess/core').JsonValue = value;
+    try {
+      parsed = JSON.parse(value) as import('@tokenaccess/core').JsonValue;
+    } catch {
+      // a plain string
+    }
+    out[item.slice(0, eq)] = parsed;
+  }
+  return { metadata: out };
+}
+
+/** What an `<id | token>` argument is. A raw token is never echoed back: only its hint. */
+export function classify(arg: string, prefix: string): { kind: 'token'; raw: string; hint: string } | { kind: 'id'; id: string } {
+  if (isWellFormed(arg, prefix)) return { kind: 'token', raw: arg, hint: `${arg.slice(0, prefix.length + 5)}…` };
+  if (arg.includes('_')) {
+    const p = arg.slice(0, arg.indexOf('_'));
+    throw usage(
+      p === prefix ? `${p}_… is not a well-formed token (wrong length or checksum)` : `${p}_… is not a token with prefix ${prefix}`,
+      p === prefix ? undefined : `pass --prefix ${/^[a-z][a-z0-9]{0,15}$/.test(p) ? p : '<prefix>'} if your tokens use another prefix`,
+    );
+  }
+  return { kind: 'id', id: arg };
+}
+
+export interface ContextSettings {
+  io: CliIO;
+  values: Values;
+  args: string[];
+  json: boolean;
+  out: Style;
+  err: Style;
+  prefix: string;
+  pepper: Pepper | undefined;
+  storeUrl: string | undefined;
+  connectTimeout: number;
+  timeout: number;
+}
+
+export function createContext(s: ContextSettings): Context {
+  let opened: Promise<OpenedStore> | undefined;
+  const note = (text: string) => void s.io.stderr.write(`${text}\n`);
+  // Options are checked once without any store, so a bad pepper or prefix never waits on a connection.
+  createTokenAccess({ store: memoryStore(), prefix: s.prefix, ...(s.pepper !== undefined ? { pepper: s.pepper } : {}) });
+  const ctx: Context = {
+    io: s.io,
+    values: s.values,
+    args: s.args,
+    json: s.json,
+    out: s.out,
+    err: s.err,
+    prefix: s.prefix,
+    pepper: s.pepper,
+    print: (text) => void s.io.stdout.write(`${text}\n`),
+    note,
+    emitJson: (value) => void s.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+    store() {
+      opened ??= openStore({
+        url: s.storeUrl,
+        cwd: s.io.cwd,
+        schema: str(s.values, 'schema'),
+        table: str(s.values, 'table'),
+        keyPrefix: str(s.values, 'key-prefix'),
+        collection: str(s.values, 'collection'),
+        connectTimeout: s.connectTimeout,
+        timeout: s.timeout,
+        notice: (m) => note(s.err.dim(`tokenaccess: ${m}`)),
+      });
+      return opened;
+    },
+    async tokens(opts = {}) {
+      const { store } = await ctx.store();
+      return createTokenAccess({
+        store,
+        prefix: s.prefix,
+        ...(s.pepper !== undefined ? { pepper: s.pepper } : {}),
+        ...(opts.urlParam !== undefined ? { urlParam: opts.urlParam } : {}),
+        timeout: s.timeout > 0 ? s.timeout : 60_000,
+        // a CLI must never print a hook failure mid-output; there are no hooks anyway
+        onHookError: () => {},
+      });
+    },
+    progress: (label, total) => createProgress(s.io.stderr, { label, ...(total !== undefined ? { total } : {}) }),
+    now: () => Date.now(),
+    async close() {
+      if (!opened) return;
+      const o = await opened.catch(() => undefined);
+      await o?.close();
+    },
+  };
+  return ctx;
+}
+
+/** Raised when a named token does not exist (exit 1). */
+export function notFound(what: string): CliError {
+  return new CliError(`no token ${what}`, EXIT.failure);
+}

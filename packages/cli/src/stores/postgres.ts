@@ -1,0 +1,152 @@
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CliError, EXIT } from '../errors';
+import { EMBEDDED_DIR, type OpenedStore, type StoreSettings, errText, once, redact, takeParams } from './shared';
+
+type PgModule = typeof import('@tokenaccess/postgres');
+
+/**
+ * `SELECT count(*)` of what sweep deletes (the three arms of the store's own sweep), for the
+ * progress bar's total. Times are epoch-ms `bigint` columns in the current schema and were
+ * `timestamptz` before; the column type is read first so either works. Any failure just
+ * leaves the bar without a total.
+ */
+async function countDeadSql(client: { query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> }, pgMod: PgModule, schema: string | undefined, table: string | undefined, now: Date): Promise<number> {
+  const rawSchema = schema ?? 'public';
+  const rawTable = table ?? 'tokenaccess_tokens';
+  const t = `${pgMod.quoteIdent(rawSchema)}.${pgMod.quoteIdent(rawTable)}`;
+  const typeRows = (await client.query(
+    `SELECT data_type FROM information_schema.columns WHERE table_schema = $1::text AND table_name = $2::text AND column_name = 'expires_at'`,
+    [rawSchema, rawTable],
+  )).rows as { data_type?: string }[];
+  const epoch = typeRows[0]?.data_type === 'bigint';
+  const at = epoch ? '$1::bigint' : '$1::timestamptz';
+  const idle = epoch
+    ? `coalesce(t.last_used_at, t.created_at) + t.idle_timeout <= ${at}`
+    : `coalesce(t.last_used_at, t.created_at) + t.idle_timeout * interval '1 millisecond' <= ${at}`;
+  const { rows } = await client.query(
+    `SELECT count(*)::float8 AS n FROM ${t} t WHERE t.expires_at <= ${at}
+       OR (t.idle_timeout IS NOT NULL AND ${idle})
+       OR (t.max_uses IS NOT NULL AND t.uses >= t.max_uses)`,
+    [epoch ? String(now.getTime()) : now.toISOString()],
+  );
+  return Number((rows[0] as { n?: unknown } | undefined)?.n ?? 0);
+}
+
+function migratedMessage(r: { applied: number[]; version: number }, where: string): string {
+  return r.applied.length > 0
+    ? `migrated ${where} to schema version ${r.version} (applied ${r.applied.join(', ')})`
+    : `${where} is up to date (schema version ${r.version})`;
+}
+
+export async function openPostgres(raw: string, s: StoreSettings): Promise<OpenedStore> {
+  const { url, params } = takeParams(raw, ['schema', 'table']);
+  const schema = s.schema ?? params.schema;
+  const table = s.table ?? params.table;
+  const [{ default: pg }, pgMod] = await Promise.all([import('pg'), import('@tokenaccess/postgres')]);
+  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: s.connectTimeout, max: 4, idleTimeoutMillis: 1000 });
+  pool.on('error', () => {
+    // an idle connection died; the Pool already dropped it and the next query reports the failure
+  });
+  const close = once(() => pool.end());
+  const names = { ...(schema !== undefined ? { schema } : {}), ...(table !== undefined ? { table } : {}) };
+  const where = `${redact(url)} (schema ${schema ?? 'public'}, table ${table ?? 'tokenaccess_tokens'})`;
+  try {
+    const store = pgMod.postgresStore({ client: pool, timeout: s.timeout, ...names });
+    // connect now, so an unreachable server is reported as such before any command runs
+    const conn = await pool.connect().catch((err: unknown) => {
+      throw new CliError(`cannot connect to ${redact(url)}: ${errText(err)}`, EXIT.failure, { cause: err });
+    });
+    conn.release();
+    return {
+      store,
+      backend: 'postgres',
+      label: where,
+      migrate: async () => migratedMessage(await pgMod.migrate(pool, names), where),
+      countDead: (now) => countDeadSql(pool, pgMod, schema, table, now),
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/**
+ * A lock file next to PGlite's data, so two commands never open the same directory at once
+ * (PGlite is single-process). A lock left by a process that died is taken over.
+ */
+function lockDir(dir: string): () => void {
+  const file = join(dir, 'lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(file, 'utf8').trim());
+      let alive = false;
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
+        try {
+          process.kill(pid, 0);
+          alive = true;
+        } catch (e) {
+          alive = (e as NodeJS.ErrnoException).code === 'EPERM';
+        }
+      }
+      if (alive) throw new CliError(`the store in ${dir} is in use by another tokenaccess process (pid ${pid})`, EXIT.failure, { hint: `if no such process runs, delete ${file}` });
+      rmSync(file, { force: true });
+    }
+  }
+  throw new CliError(`could not lock ${dir}`);
+}
+
+export async function openPglite(dir: string, s: StoreSettings, embedded: boolean): Promise<OpenedStore> {
+  const dataDir = embedded ? join(dir, 'pgdata') : dir;
+  const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    if (embedded && !existsSync(join(dir, '.gitignore'))) {
+      // the directory holds token hashes: keep it out of commits
+      writeFileSync(join(dir, '.gitignore'), '# created by tokenaccess: the embedded token store\n*\n');
+    }
+  } catch (err) {
+    throw new CliError(`cannot create the store directory ${dir}: ${errText(err)}`, EXIT.failure, { cause: err });
+  }
+  const unlock = lockDir(embedded ? dir : dataDir);
+  let db: { close(): Promise<void>; query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> } | undefined;
+  const close = once(async () => {
+    try {
+      await db?.close();
+    } finally {
+      unlock();
+    }
+  });
+  try {
+    if (fresh) s.notice(embedded ? `creating the embedded store in ./${EMBEDDED_DIR}/ (PGlite; use --store for a database server)` : `creating a PGlite database in ${dir}`);
+    const [{ PGlite }, pgMod] = await Promise.all([import('@electric-sql/pglite'), import('@tokenaccess/postgres')]);
+    const pglite = new PGlite(dataDir);
+    db = pglite;
+    await pglite.waitReady;
+    const names = { ...(s.schema !== undefined ? { schema: s.schema } : {}), ...(s.table !== undefined ? { table: s.table } : {}) };
+    const where = embedded ? `the embedded store ./${EMBEDDED_DIR}/` : `pglite:${dir}`;
+    // embedded Postgres has no deploy step: keep its schema current on every open (idempotent, cheap)
+    const first = await pgMod.migrate(pglite, names);
+    const store = pgMod.postgresStore({ client: pglite, timeout: 0, ...names });
+    return {
+      store,
+      backend: 'pglite',
+      label: s.schema === undefined && s.table === undefined ? where : `${where} (schema ${s.schema ?? 'public'}, table ${s.table ?? 'tokenaccess_tokens'})`,
+      migrate: async () => migratedMessage(first.applied.length > 0 ? first : await pgMod.migrate(pglite, names), where),
+      countDead: (now) => countDeadSql(pglite, pgMod, s.schema, s.table, now),
+      close,
+    };
+  } catch (err) {
+    await close();
+    if (err instanceof CliError) throw err;
+    throw new CliError(`cannot open the PGlite store in ${dataDir}: ${errText(err)}`, EXIT.failure, { cause: err });
+  }
+}
+
