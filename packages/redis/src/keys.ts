@@ -1,0 +1,76 @@
+import { TokenAccessError } from '@tokenaccess/core';
+
+/**
+ * The key layout. Every key is one of these, under `keyPrefix` (default `tka:`); `{…}` is the
+ * Redis Cluster hash tag, so the slot of each key is decided by what it is looked up by.
+ *
+ * | key                      | type   | holds                                              | TTL                     |
+ * |--------------------------|--------|----------------------------------------------------|-------------------------|
+ * | `tka:t:{<hash>}`         | string | the record: `<uses>|<lastUsedAt>|<json>` (truth)   | PXAT its deadline       |
+ * | `tka:i:{<id>}`           | string | id → hash (`?<ms>:<hash>` until the insert is done) | PXAT `expiresAt`       |
+ * | `tka:s:{<subject>}`      | zset   | the subject's tokens, by id (`<id>\0<kind>`)       | none                    |
+ * | `tka:{all}`              | zset   | every token, by id (same members)                  | none                    |
+ * | `tka:{exp}`              | zset   | tokens that can expire, by deadline (ms)           | none                    |
+ *
+ * Atomic operations (`consume`, the deletes) are scripts on the one token key, so they touch one
+ * slot on a Cluster. The other keys are indexes that lead to token keys; see `docs/stores/redis.md`.
+ */
+export interface Keys {
+  token(hash: string): string;
+  id(id: string): string;
+  subject(subject: string): string;
+  all: string;
+  expiry: string;
+}
+
+/** @internal */
+export function keys(prefix: string): Keys {
+  if (/[{}]/.test(prefix)) {
+    throw new TokenAccessError('invalid_argument', `[tokenaccess] [redis] keyPrefix must not contain "{" or "}" (they are Redis Cluster hash tags): ${JSON.stringify(prefix)}`);
+  }
+  return {
+    token: (hash) => `${prefix}t:{${hash}}`,
+    id: (id) => `${prefix}i:{${id}}`,
+    subject: (subject) => `${prefix}s:{${subject}}`,
+    all: `${prefix}{all}`,
+    expiry: `${prefix}{exp}`,
+  };
+}
+
+/**
+ * An index member: `<id>\0<a|u>`, and in `{exp}` `<id>\0<a|u>\0<subject>` (so that `sweep`,
+ * which finds tokens Redis already removed, can also clear their subject's entry). It sorts by
+ * id (NUL sorts below every id character) and carries the kind, so `list({ kind })` filters
+ * without reading records. The hash is not in it: short members keep a subject's zset in Redis's
+ * compact listpack encoding (members up to 64 bytes, up to 128 of them), and the id key leads to
+ * the token.
+ */
+export interface Entry {
+  id: string;
+  kind: 'access' | 'url';
+  subject?: string;
+}
+
+/** @internal The member of `s:{subject}` and `{all}`. */
+export function entry(id: string, kind: 'access' | 'url'): string {
+  return `${id}\u0000${kind === 'url' ? 'u' : 'a'}`;
+}
+
+/** @internal The member of `{exp}`. */
+export function expiryEntry(e: Entry): string {
+  return e.subject === undefined ? entry(e.id, e.kind) : `${entry(e.id, e.kind)}\u0000${e.subject}`;
+}
+
+/** @internal */
+export function parseEntry(member: string): Entry | null {
+  const nul = member.indexOf('\u0000');
+  if (nul < 0) return null;
+  const e: Entry = { id: member.slice(0, nul), kind: member[nul + 1] === 'u' ? 'url' : 'access' };
+  if (member.length > nul + 2) e.subject = member.slice(nul + 3);
+  return e;
+}
+
+/** @internal The exclusive lower bound, for ZRANGE BYLEX, of the entries of ids after `id`. */
+export function after(id: string): string {
+  return `(${id}\u0001`;
+}

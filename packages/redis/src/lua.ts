@@ -1,0 +1,136 @@
+/**
+ * The Lua scripts. Each one touches a single key (the token key `t:{hash}`), so it is atomic on a
+ * standalone Redis and on a Cluster alike. They read the record format of `record.ts`:
+ * `<uses>|<lastUsedAt>|<json>`, and rewrite only the two leading fields.
+ */
+
+// Parses KEYS[1]'s value into locals v, uses, last, body, r (nil v when the key is missing).
+const READ = `
+local v = redis.call('GET', KEYS[1])
+local uses, last, body, r
+if v then
+  local p1 = string.find(v, '|', 1, true)
+  local p2 = string.find(v, '|', p1 + 1, true)
+  uses = tonumber(string.sub(v, 1, p1 - 1))
+  last = tonumber(string.sub(v, p1 + 1, p2 - 1))
+  body = string.sub(v, p2 + 1)
+  r = cjson.decode(body)
+end
+-- deadReason of core: expired (absolute, then idle) before exhausted
+local function dead(now)
+  if r.e and r.e <= now then return 'expired' end
+  if r.i and (last or r.c) + r.i <= now then return 'expired' end
+  if r.x and uses >= r.x then return 'exhausted' end
+  return nil
+end
+`;
+
+/**
+ * `consume`: core's `evaluateConsume`, natively. KEYS[1] = token key. ARGV: now, lastUsedResolution,
+ * url? ('1'|'0'), canonical, method, origin? ('1'|'0'), origin, scope mode ('' | 'all' | 'any'),
+ * anyOf as JSON, ttlGrace. Returns `{ outcome, value }` where outcome is `ok`, `ok_deleted` (this
+ * use exhausted the token, which is gone), `not_found` or a refusal reason; `value` is the
+ * record after the use.
+ */
+export const CONSUME = `${READ}
+if not v then return {'not_found'} end
+local now = tonumber(ARGV[1])
+local why = dead(now)
+if why then return {why, v} end
+local b = r.b
+if ARGV[3] == '1' then
+  local match = false
+  if b and b.c == ARGV[4] then
+    for _, m in ipairs(b.m) do
+      if m == ARGV[5] then match = true break end
+    end
+    if match and ARGV[6] == '1' and b.o and b.o ~= ARGV[7] then match = false end
+  end
+  if not match then return {'url_mismatch', v} end
+elseif b then
+  return {'url_mismatch', v}
+end
+if ARGV[8] ~= '' then
+  local held = {}
+  for _, s in ipairs(r.s) do held[s] = true end
+  local all = ARGV[8] == 'all'
+  local pass = all
+  for _, list in ipairs(cjson.decode(ARGV[9])) do
+    local hit = false
+    for _, s in ipairs(list) do
+      if held[s] then hit = true break end
+    end
+    if all and not hit then pass = false break end
+    if (not all) and hit then pass = true break end
+  end
+  if not pass then return {'insufficient_scope', v} end
+end
+local count = r.x ~= nil
+local touch = (last == nil) or (now - last >= tonumber(ARGV[2]))
+if (not count) and (not touch) then return {'ok', v} end
+if count then uses = uses + 1 end
+if touch then last = now end
+local nv = string.format('%.0f|%.0f|', uses, last) .. body
+if count and uses >= r.x then
+  redis.call('DEL', KEYS[1])
+  return {'ok_deleted', nv}
+end
+local dl = r.e
+if r.i then
+  local idle = last + r.i
+  if (not dl) or idle < dl then dl = idle end
+end
+if dl then
+  redis.call('SET', KEYS[1], nv, 'PXAT', string.format('%.0f', dl + tonumber(ARGV[10])))
+else
+  redis.call('SET', KEYS[1], nv)
+end
+return {'ok', nv}
+`;
+
+/**
+ * Deletes the token when its record has id ARGV[1] (or ARGV[1] is empty); returns the deleted
+ * value or nil. The id check keeps a stale index entry from deleting someone else's record.
+ */
+export const DELETE = `${READ}
+if not v then return false end
+if ARGV[1] ~= '' and r.id ~= ARGV[1] then return false end
+redis.call('DEL', KEYS[1])
+return v
+`;
+
+/**
+ * For sweep: deletes the token when it is dead at ARGV[1] (ms) and has id ARGV[2]. Returns
+ * `{ 'deleted', value }`, `{ 'alive', value }`, or `{ 'missing' }`.
+ */
+export const SWEEP_ONE = `${READ}
+if (not v) or r.id ~= ARGV[2] then return {'missing'} end
+if dead(tonumber(ARGV[1])) then
+  redis.call('DEL', KEYS[1])
+  return {'deleted', v}
+end
+return {'alive', v}
+`;
+
+/**
+ * Deletes the id key KEYS[1] when it leads to hash ARGV[1]: its value is ARGV[1], or a claim
+ * `?<ms>:ARGV[1]` (compare-and-delete).
+ */
+export const DELETE_IF = `
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local h = ARGV[1]
+if v == h or (string.sub(v, 1, 1) == '?' and string.sub(v, -#h - 1) == ':' .. h) then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`;
+
+/** Sets KEYS[1] to ARGV[2] when its value is ARGV[1] (compare-and-set). */
+export const SET_IF = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+`;

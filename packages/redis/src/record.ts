@@ -1,0 +1,88 @@
+import type { JsonValue, TokenInfo, UrlBinding } from '@tokenaccess/core';
+
+/**
+ * The stored form of a record, one string: `<uses>|<lastUsedAt ms or empty>|<json>`. The two
+ * fields a `consume` changes come first, so the Lua script rewrites them without re-encoding the
+ * JSON (Redis's cjson would round numbers in `metadata` to 14 digits). The JSON uses short keys
+ * (memory) and epoch milliseconds for dates; the hash is not repeated, it is in the key name.
+ */
+interface Body {
+  id: string;
+  /** kind: `a`ccess or `u`rl */
+  k: 'a' | 'u';
+  sub?: string;
+  n: string;
+  s: string[];
+  b?: { u: string; o?: string; c: string; m: string[] };
+  /** expiresAt */
+  e?: number;
+  /** idleTimeout */
+  i?: number;
+  /** maxUses */
+  x?: number;
+  /** createdAt */
+  c: number;
+  md?: Record<string, JsonValue>;
+  /** hint */
+  h: string;
+}
+
+/** @internal */
+export function encode(r: TokenInfo): string {
+  const body: Body = { id: r.id, k: r.kind === 'url' ? 'u' : 'a', n: r.name, s: r.scopes, c: r.createdAt.getTime(), h: r.hint };
+  if (r.subject !== undefined) body.sub = r.subject;
+  if (r.url !== undefined) {
+    body.b = { u: r.url.url, c: r.url.canonical, m: r.url.methods };
+    if (r.url.origin !== undefined) body.b.o = r.url.origin;
+  }
+  if (r.expiresAt !== undefined) body.e = r.expiresAt.getTime();
+  if (r.idleTimeout !== undefined) body.i = r.idleTimeout;
+  if (r.maxUses !== undefined) body.x = r.maxUses;
+  if (r.metadata !== undefined) body.md = r.metadata;
+  return `${r.uses}|${r.lastUsedAt === undefined ? '' : r.lastUsedAt.getTime()}|${JSON.stringify(body)}`;
+}
+
+/** @internal */
+export function decode(value: string, hash: string): TokenInfo {
+  const p1 = value.indexOf('|');
+  const p2 = value.indexOf('|', p1 + 1);
+  if (p1 < 0 || p2 < 0) throw new Error(`[tokenaccess] [redis] not a token record: ${hash}`);
+  const last = value.slice(p1 + 1, p2);
+  const b = JSON.parse(value.slice(p2 + 1)) as Body;
+  const r: TokenInfo = {
+    id: b.id,
+    kind: b.k === 'u' ? 'url' : 'access',
+    name: b.n,
+    scopes: b.s,
+    uses: Number(value.slice(0, p1)),
+    createdAt: new Date(b.c),
+    hint: b.h,
+    hash,
+  };
+  if (b.sub !== undefined) r.subject = b.sub;
+  if (b.b !== undefined) {
+    const url: UrlBinding = { url: b.b.u, canonical: b.b.c, methods: b.b.m };
+    if (b.b.o !== undefined) url.origin = b.b.o;
+    r.url = url;
+  }
+  if (b.e !== undefined) r.expiresAt = new Date(b.e);
+  if (b.i !== undefined) r.idleTimeout = b.i;
+  if (b.x !== undefined) r.maxUses = b.x;
+  if (last !== '') r.lastUsedAt = new Date(Number(last));
+  if (b.md !== undefined) r.metadata = b.md;
+  return r;
+}
+
+/**
+ * When the record can no longer be used by time alone (ms since epoch): the earlier of
+ * `expiresAt` and the idle deadline; `undefined` when it never expires by time.
+ * @internal
+ */
+export function deadline(r: TokenInfo): number | undefined {
+  let d = r.expiresAt?.getTime();
+  if (r.idleTimeout !== undefined) {
+    const idle = (r.lastUsedAt ?? r.createdAt).getTime() + r.idleTimeout;
+    if (d === undefined || idle < d) d = idle;
+  }
+  return d;
+}

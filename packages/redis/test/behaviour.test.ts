@@ -1,0 +1,161 @@
+import { createTokenAccess } from '@tokenaccess/core';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { redisStore } from '@tokenaccess/redis';
+import { type RedisServer, clientOptions, randomPrefix, startRedisServer, waitFor } from './servers';
+
+// A private redis-server, so SCRIPT FLUSH and CONFIG RESETSTAT touch nobody else.
+let server: RedisServer;
+let client: Redis;
+beforeAll(async () => {
+  server = await startRedisServer();
+  client = new Redis({ port: server.port, host: '127.0.0.1', ...clientOptions });
+});
+afterAll(async () => {
+  await client?.quit().catch(() => undefined);
+  await server?.stop();
+});
+
+/** Calls per command since the last CONFIG RESETSTAT, e.g. `{ get: 100, evalsha: 1 }`. */
+async function commandCalls(): Promise<Record<string, number>> {
+  const info = await client.info('commandstats');
+  const out: Record<string, number> = {};
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out[m[1]!] = Number(m[2]);
+  return out;
+}
+
+let now = Date.UTC(2030, 0, 1);
+const clock = () => now;
+let keyPrefix: string;
+beforeEach(() => {
+  keyPrefix = randomPrefix();
+  now = Date.now();
+});
+
+describe('writes', () => {
+  it('a stream of verifies of an unlimited token makes no writes: plain GETs only', async () => {
+    const tokens = createTokenAccess({ store: redisStore({ client, keyPrefix }), clock });
+    const { token } = await tokens.issue({ subject: 'u1', name: 'n' });
+    expect((await tokens.verify(token)).ok).toBe(true); // the first use touches lastUsedAt
+    await client.config('RESETSTAT');
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? tokens.verify(token) : tokens.verify(token, { scopes: ['x:read'] }))));
+    expect(results.every((r) => r.ok)).toBe(true);
+    const calls = await commandCalls();
+    expect(calls.get).toBe(200);
+    for (const write of ['set', 'evalsha', 'eval', 'del', 'pexpireat', 'hset', 'zadd']) expect(calls[write]).toBeUndefined();
+  });
+
+  it('touches lastUsedAt once per resolution, in one script', async () => {
+    const tokens = createTokenAccess({ store: redisStore({ client, keyPrefix }), clock, lastUsedResolution: '60s' });
+    const { token } = await tokens.issue({ subject: 'u1', name: 'n' });
+    await client.config('RESETSTAT');
+    for (let i = 0; i < 50; i++) {
+      now += 1000; // 50 s in all: within the resolution after the first touch
+      expect((await tokens.verify(token)).ok).toBe(true);
+    }
+    expect((await commandCalls()).evalsha).toBe(1);
+    now += 61_000;
+    const r = await tokens.verify(token);
+    expect(r.ok && r.token.lastUsedAt?.getTime()).toBe(now);
+    const calls = await commandCalls();
+    expect(calls.evalsha).toBe(2);
+    expect(calls.set).toBe(2); // the script's own SETs
+  });
+
+  it('with readFirst: false every verify is one EVALSHA, which still writes nothing when nothing changes', async () => {
+    const tokens = createTokenAccess({ store: redisStore({ client, keyPrefix, readFirst: false }), clock });
+    const { token } = await tokens.issue({ subject: 'u1', name: 'n' });
+    expect((await tokens.verify(token)).ok).toBe(true);
+    await client.config('RESETSTAT');
+    await Promise.all(Array.from({ length: 100 }, () => tokens.verify(token)));
+    const calls = await commandCalls();
+    expect(calls.evalsha).toBe(100);
+    expect(calls.get).toBe(100); // the script's own GETs
+    expect(calls.set).toBeUndefined();
+  });
+});
+
+describe('scripts', () => {
+  it('falls back to loading the script when the server answers NOSCRIPT (after SCRIPT FLUSH)', async () => {
+    const tokens = createTokenAccess({ store: redisStore({ client, keyPrefix }), clock });
+    const { token } = await tokens.issue({ subject: 'u1', name: 'n', maxUses: 3 });
+    expect((await tokens.verify(token)).ok).toBe(true);
+    await client.script('FLUSH');
+    await client.config('RESETSTAT');
+    const r = await tokens.verify(token);
+    expect(r.ok && r.token.uses).toBe(2);
+    const calls = await commandCalls();
+    expect(calls.evalsha).toBe(1); // refused with NOSCRIPT …
+    expect(calls.eval).toBe(1); // … then EVAL, which loads it
+    const again = await tokens.verify(token);
+    expect(again.ok && again.token.uses).toBe(3);
+    expect((await commandCalls()).eval).toBe(1); // cached again: EVALSHA only
+  });
+});
+
+describe('expiry by Redis itself', () => {
+  const tokenKey = (hash: string) => `${keyPrefix}t:{${hash}}`;
+
+  it('sets PEXPIREAT to the absolute expiry, and to the idle deadline, sliding it on use', async () => {
+    const tokens = createTokenAccess({ store: redisStore({ client, keyPrefix }), clock });
+    const abs = await tokens.issue({ subject: 'u1', name: 'abs', expiresIn: '1h' });
+    expect(await client.pexpiretime(tokenKey(abs.info.hash))).toBe(abs.info.expiresAt!.getTime());
+    expect(await client.pexpiretime(`${keyPrefix}i:{${abs.info.id}}`)).toBe(abs.info.expiresAt!.getTime());
+
+    const idle = await tokens.issue({ subject: 'u1', name: 'idle', idleTimeout: '10m', expiresIn: '1h' });
+    const created = idle.info.createdAt.getTime();
+    expect(await client.pexpiretime(tokenKey(idle.info.hash))).toBe(created + 600_000);
+    now += 300_000;
+    expect((await tokens.verify(idle.token)).ok).toBe(true);
+    expect(await client.pexpiretime(tokenKey(idle.info.hash))).toBe(now + 600_000); // slid
+    for (let i = 0; i < 6; i++) {
+      now += 540_000; // 9 min steps keep it alive, up to 1 min before the absolute expiry
+      expect((await tokens.verify(idle.token)).ok).toBe(true);
+    }
+    expect(await client.pexpiretime(tokenKey(idle.info.hash))).toBe(idle.info.expiresAt!.getTime());
+
+    const forever = await tokens.issue({ subject: 'u1', name: 'forever' });
+    expect(await client.pexpiretime(tokenKey(forever.info.hash))).toBe(-1);
+  });
+
+  it('lets Redis delete an expired token with no sweep', async () => {
+    const store = redisStore({ client, keyPrefix });
+    const tokens = createTokenAccess({ store });
+    const { info, token } = await tokens.issue({ subject: 'u1', name: 'short', expiresIn: 300 });
+    expect(await client.exists(tokenKey(info.hash))).toBe(1);
+    await waitFor(async () => (await client.exists(tokenKey(info.hash))) === 0, 10_000, 'Redis to expire the key');
+    expect(await store.findById(info.id)).toBeNull();
+    const r = await tokens.verify(token);
+    expect(!r.ok && r.error.code).toBe('not_found');
+  });
+
+  it('deletes a used-up token in the consume that uses it up, and then its index entries', async () => {
+    const store = redisStore({ client, keyPrefix });
+    const tokens = createTokenAccess({ store, clock });
+    const share = await tokens.issueUrl({ url: 'https://example.com/f?id=1', subject: 'u1' });
+    expect((await tokens.verifyUrl(share.url)).ok).toBe(true);
+    expect(await client.exists(tokenKey(share.info.hash))).toBe(0);
+    await waitFor(async () => (await client.keys(`${keyPrefix}*`)).length === 0, 5_000, 'index entries to go');
+    const again = await tokens.verifyUrl(share.url);
+    expect(!again.ok && again.error.code).toBe('not_found');
+  });
+
+  it('keeps a dead record for expiryGrace, so consume can still say expired', async () => {
+    const store = redisStore({ client, keyPrefix, expiryGrace: 3_600_000 });
+    const tokens = createTokenAccess({ store });
+    const { info, token } = await tokens.issue({ subject: 'u1', name: 'short', expiresIn: 50 });
+    expect(await client.pexpiretime(tokenKey(info.hash))).toBe(info.expiresAt!.getTime() + 3_600_000);
+    await new Promise((r) => setTimeout(r, 100));
+    const r = await tokens.verify(token);
+    expect(!r.ok && r.error.code).toBe('expired');
+    expect(await store.sweep(new Date())).toBe(1);
+    expect(await client.keys(`${keyPrefix}*`)).toEqual([]);
+  });
+});
+
+describe('options', () => {
+  it('refuses a keyPrefix with hash-tag braces and a client that is not ioredis', () => {
+    expect(() => redisStore({ client, keyPrefix: 'a{b}:' })).toThrow(/keyPrefix/);
+    expect(() => redisStore({ client: {} as Redis })).toThrow(/ioredis/);
+  });
+});

@@ -1,0 +1,27 @@
+/**
+ * One of the processes of the cross-process concurrency test: connects (to REDIS_URL, or to the
+ * Cluster CLUSTER_NODES), says `ready`, waits for `go` on stdin, fires PARALLEL verifies of TOKEN at once and prints how many succeeded.
+ * Run with `node --import tsx` and TSX_TSCONFIG_PATH pointing at this folder's tsconfig, so
+ * workspace packages load from source.
+ */
+import { createTokenAccess } from '@tokenaccess/core';
+import { redisStore } from '@tokenaccess/redis';
+import { Cluster, Redis } from 'ioredis';
+
+const { REDIS_URL, CLUSTER_NODES, KEY_PREFIX, TOKEN, PARALLEL } = process.env as Record<string, string>;
+const redisOptions = { maxRetriesPerRequest: 1, commandTimeout: 5000 };
+const client = CLUSTER_NODES
+  ? new Cluster(JSON.parse(CLUSTER_NODES) as { host: string; port: number }[], { enableAutoPipelining: true, redisOptions })
+  : new Redis(REDIS_URL!, { ...redisOptions, enableAutoPipelining: true });
+const tokens = createTokenAccess({ store: redisStore({ client, keyPrefix: KEY_PREFIX!, timeout: 5000 }) });
+
+await client.get(`${KEY_PREFIX}warm-up`); // connected (and, on a Cluster, slots known)
+process.stdout.write('ready\n');
+process.stdin.once('data', async () => {
+  const results = await Promise.all(Array.from({ length: Number(PARALLEL) }, () => tokens.verify(TOKEN!)));
+  const codes: Record<string, number> = {};
+  for (const r of results) codes[r.ok ? 'ok' : r.error.code] = (codes[r.ok ? 'ok' : r.error.code] ?? 0) + 1;
+  process.stdout.write(`${JSON.stringify(codes)}\n`);
+  await client.quit();
+  process.exit(0);
+});
