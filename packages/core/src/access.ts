@@ -163,7 +163,9 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
   const notFound = (raw: string, at: number, policy: ConsumePolicy) => reject({ code: 'not_found', reason: explain('not_found', undefined, at, policy) }, raw);
   const failed = (raw: string, e: unknown) =>
     reject({ code: 'unavailable', reason: `the store failed: ${e instanceof Error ? e.message : String(e)}`, cause: e }, raw);
-  const guard = (p: Promise<ConsumeResult>) => (store.inProcess ? p : withTimeout(p, timeout));
+  // a store that bounds its own calls within our timeout needs no second guard on the hot path
+  const selfBounded = store.callTimeout !== undefined && store.callTimeout <= timeout;
+  const guard = (p: Promise<ConsumeResult>) => (selfBounded ? p : withTimeout(p, timeout));
 
   /**
    * The one verification path: format check, then one `consume` per candidate hash (one, unless

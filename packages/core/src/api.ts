@@ -19,6 +19,7 @@ export { can, cant, hasScopes, validateScopes } from './scopes';
 export { canonicalizeUrl, appendTokenParam, type CanonicalUrl } from './url';
 export { generateToken, isWellFormed, newId } from './token';
 export { parseDuration } from './duration';
+export { withTimeout } from './timeout';
 export { verifyError, toResponse, errorBody, type RequestLike } from './http';
 export { webCryptoProvider, type CryptoProvider, type Pepper } from './hash';
 export { memoryStore, type MemoryStoreOptions } from './memory';

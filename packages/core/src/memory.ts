@@ -90,7 +90,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
   const matches = (e: Entry, q: ListQuery) => (q.subject === undefined || e.subject === q.subject) && (q.kind === undefined || e.kind === q.kind);
 
   return {
-    inProcess: true,
+    callTimeout: 0,
     get size() {
       return byHash.size;
     },

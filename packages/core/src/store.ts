@@ -72,10 +72,12 @@ export interface SweepOptions {
  */
 export interface TokenStore {
   /**
-   * True for a store that does no I/O (the memory store): its calls cannot hang, so core skips
-   * its timeout guard on the hot path. Leave it unset for anything that talks to a server.
+   * The longest, in ms, any call of this store can take, when the store bounds its calls itself:
+   * `0` for a store with no I/O (the memory store), its `timeout` option for the Redis, Postgres
+   * and MongoDB stores. When it is at most core's `timeout`, core skips its own guard on the hot
+   * path (it would only duplicate the store's). Leave it unset when calls are not bounded.
    */
-  readonly inProcess?: boolean;
+  readonly callTimeout?: number;
   /** Insert a new record. Throws `DuplicateTokenError` when `hash` or `id` exists. */
   insert(record: TokenInfo): Promise<void>;
   findByHash(hash: string): Promise<TokenInfo | null>;

@@ -206,6 +206,13 @@ describe('fail closed', () => {
     expect(unhandled).toEqual([]);
   });
 
+  it('still guards a store whose own call timeout is longer than core timeout', async () => {
+    const tokens = createTokenAccess({ store: { ...hangingStore(), callTimeout: 60_000 }, timeout: 200 });
+    const { token } = await createTokenAccess({ store: memoryStore() }).issue({ subject: 'u', name: 'n' });
+    const r = await tokens.verify(token);
+    expect(!r.ok && r.error.code).toBe('unavailable');
+  });
+
   it('administrative calls throw TokenAccessError unavailable with the cause', async () => {
     const tokens = createTokenAccess({ store: brokenStore() });
     const err = await tokens.issue({ subject: 'u', name: 'n' }).then(() => null, (e: unknown) => e);

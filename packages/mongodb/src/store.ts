@@ -6,14 +6,12 @@ import {
   type ListPage,
   type ListQuery,
   type SweepOptions,
-  type TokenStore,
-} from '@tokenaccess/core';
+  type TokenStore, withTimeout } from '@tokenaccess/core';
 import type { Collection, Db, Filter } from 'mongodb';
 import { consumeFilter, consumeUpdate } from './consume';
 import { fromDocument, toDocument, type TokenDocument } from './document';
 import { storeError } from './errors';
 import { createIndexes } from './indexes';
-import { withTimeout } from './timeout';
 
 /** Options of {@link mongoStore}. */
 export interface MongoStoreOptions {
@@ -97,15 +95,19 @@ export function createMongoStore(options: MongoStoreOptions, strategy: { readFir
     throw new TokenAccessError('invalid_argument', `[tokenaccess] [mongodb] timeout must be a number of ms, 0 or more (got ${timeout})`);
   }
 
+  // An unreachable server is bounded by serverSelectionTimeoutMS, but a connection that stops
+  // answering without closing holds an operation until the socket times out (by default, never).
+  const late = (what: string) => `[tokenaccess] [mongodb] ${what} failed: no answer from MongoDB within ${timeout} ms`;
+
   /** A store call: bounded by `timeout` as a whole, or step by step (`perStep`) for long ones. */
   const run = async <T>(what: string, op: () => Promise<T>, perStep = false): Promise<T> => {
     try {
-      return await (perStep ? op() : withTimeout(op(), timeout, what));
+      return await (perStep ? op() : withTimeout(op(), timeout, late(what)));
     } catch (err) {
       throw storeError(what, err);
     }
   };
-  const step = <T>(what: string, p: Promise<T>) => withTimeout(p, timeout, what);
+  const step = <T>(what: string, p: Promise<T>) => withTimeout(p, timeout, late(what));
 
   const findByHash = (hash: string) => coll.findOne({ hash });
 
@@ -134,6 +136,8 @@ export function createMongoStore(options: MongoStoreOptions, strategy: { readFir
 
   return {
     collection: coll,
+    // every call is bounded by `timeout` here, so core need not add its own guard
+    ...(timeout > 0 ? { callTimeout: timeout } : {}),
 
     // an index build on a large collection takes as long as it takes: no timeout
     ensureIndexes: () => run('ensureIndexes', () => createIndexes(coll), true),

@@ -195,6 +195,8 @@ export function redisStore(options: RedisStoreOptions): TokenStore {
   };
 
   return {
+    // every command runs under `timeout` (Commands), so core need not add its own guard
+    ...(timeout > 0 ? { callTimeout: timeout } : {}),
     async insert(rec) {
       const tk = K.token(rec.hash);
       const ik = K.id(rec.id);
