@@ -1,0 +1,152 @@
+import type { Names } from './names';
+
+/**
+ * The statements of the store, built once per table. Every parameter carries an explicit cast
+ * (`$2::bigint`, `$6::text[]`), so the statements mean the same on every client: pg, PGlite
+ * and plain `{ query }` wrappers send the same strings, numbers and arrays. Times are epoch
+ * milliseconds (`bigint`) both ways.
+ */
+
+const COLUMNS = [
+  'id',
+  'hash',
+  'kind',
+  'subject',
+  'name',
+  'scopes',
+  'url',
+  'url_origin',
+  'url_canonical',
+  'url_methods',
+  'expires_at',
+  'idle_timeout',
+  'max_uses',
+  'uses',
+  'created_at',
+  'last_used_at',
+  'metadata',
+  'hint',
+] as const;
+
+/** The columns of a record, with `a` the table alias. */
+export const readColumns = (a: string) => COLUMNS.map((c) => `${a}.${c}`).join(', ');
+
+/** The shape of a consume statement: how many scope lists, how they combine, URL or Bearer. */
+export interface ConsumeShape {
+  scopeLists: number;
+  mode: 'all' | 'any';
+  url: boolean;
+}
+
+export interface Statements {
+  insert: string;
+  findByHash: string;
+  findById: string;
+  deleteById: string;
+  deleteByHash: string;
+  deleteBySubject: string;
+  list(filter: { subject: boolean; kind: boolean; cursor: boolean }): string;
+  /**
+   * Parameters: `$1` hash, `$2` now (ms), `$3` the instant at or before which lastUsedAt is
+   * stale (now − resolution); with `url`: `$4` canonical, `$5` method, `$6` origin or NULL;
+   * then one `text[]` per scope list.
+   */
+  consume(shape: ConsumeShape): string;
+  sweep: { expired: string; idle: string; exhausted: string };
+}
+
+export function statements(n: Names): Statements {
+  const t = n.qualified;
+  const cols = readColumns('t');
+  const listCache = new Map<string, string>();
+  const consumeCache = new Map<string, string>();
+
+  // The liveness rules of core's `deadReason`, over the row aliased `t`, at `$2` (now).
+  // Each is written so it is never NULL: NOT NULL would be NULL, and WHERE NULL drops the row.
+  const notExpired = `(t.expires_at IS NULL OR t.expires_at > $2::bigint)`;
+  const notIdle = `(t.idle_timeout IS NULL OR coalesce(t.last_used_at, t.created_at) + t.idle_timeout > $2::bigint)`;
+  const notExhausted = `(t.max_uses IS NULL OR t.uses < t.max_uses)`;
+  const stale = `(t.last_used_at IS NULL OR t.last_used_at <= $3::bigint)`;
+  const mustWrite = `(t.max_uses IS NOT NULL OR ${stale})`;
+
+  return {
+    insert: `INSERT INTO ${t} (${COLUMNS.join(', ')})
+VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text[], $7::text, $8::text, $9::text, $10::text[],
+  $11::bigint, $12::bigint, $13::bigint, $14::bigint, $15::bigint, $16::bigint, $17::text::jsonb, $18::text)`,
+    findByHash: `SELECT ${cols} FROM ${t} t WHERE t.hash = $1::text`,
+    findById: `SELECT ${cols} FROM ${t} t WHERE t.id = $1::text`,
+    deleteById: `DELETE FROM ${t} t WHERE t.id = $1::text RETURNING ${cols}`,
+    deleteByHash: `DELETE FROM ${t} t WHERE t.hash = $1::text RETURNING ${cols}`,
+    deleteBySubject: `WITH d AS (DELETE FROM ${t} t WHERE t.subject = $1::text RETURNING 1) SELECT count(*) AS n FROM d`,
+
+    list({ subject, kind, cursor }) {
+      const k = `${+subject}${+kind}${+cursor}`;
+      let text = listCache.get(k);
+      if (text === undefined) {
+        // Keyset pagination: the cursor is the last id of the previous page; no OFFSET, so
+        // page 1,000 costs what page 1 costs. Parameters are numbered by presence, so each
+        // combination is its own statement with its own plan: (subject, id) or the primary key.
+        const where: string[] = [];
+        let p = 0;
+        if (subject) where.push(`t.subject = $${++p}::text`);
+        if (kind) where.push(`t.kind = $${++p}::text`);
+        if (cursor) where.push(`t.id > $${++p}::text`);
+        text = `SELECT ${cols} FROM ${t} t${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY t.id LIMIT $${++p}::int`;
+        listCache.set(k, text);
+      }
+      return text;
+    },
+
+    consume({ scopeLists, mode, url }) {
+      const k = `${scopeLists}:${mode}:${+url}`;
+      let text = consumeCache.get(k);
+      if (text === undefined) {
+        // A URL token must match the binding; a Bearer token must not be a URL token.
+        const urlOk = url
+          ? `coalesce(t.url IS NOT NULL AND t.url_canonical = $4::text AND $5::text = ANY (t.url_methods)
+      AND ($6::text IS NULL OR t.url_origin IS NULL OR t.url_origin = $6::text), false)`
+          : `(t.url IS NULL)`;
+        const first = url ? 7 : 4;
+        const held = Array.from({ length: scopeLists }, (_, i) => `t.scopes && $${first + i}::text[]`);
+        // As core's satisfiesScopes: no lists is satisfied under 'all' and not under 'any'.
+        const scopesOk = held.length === 0 ? (mode === 'all' ? 'true' : 'false') : `(${held.join(mode === 'all' ? ' AND ' : ' OR ')})`;
+        // One statement: an UPDATE that carries every check of core's `evaluateConsume` in its
+        // WHERE, and a read of the row as it was before the statement (both see the statement's
+        // snapshot; the read does not see the UPDATE). The UPDATE matches only a live row that
+        // must be written (a counted token, or a stale lastUsedAt): an unlimited token used
+        // within the resolution makes no write and takes no row lock. Under READ COMMITTED,
+        // PostgreSQL re-evaluates an UPDATE's WHERE on the newest version of a row that a
+        // concurrent consume changed, so the use limit holds under any concurrency. When nothing
+        // was written, the caller runs `evaluateConsume` on the row read to name the reason (or
+        // to see that no write was needed), so a refusal costs no second round trip.
+        text = `WITH upd AS (
+  UPDATE ${t} t SET
+    uses = CASE WHEN t.max_uses IS NULL THEN t.uses ELSE t.uses + 1 END,
+    last_used_at = CASE WHEN ${stale} THEN $2::bigint ELSE t.last_used_at END
+  WHERE t.hash = $1::text
+    AND ${notExpired} AND ${notIdle} AND ${notExhausted} AND ${urlOk} AND ${scopesOk} AND ${mustWrite}
+  RETURNING t.uses, t.last_used_at
+)
+SELECT ${cols}, u.uses AS new_uses, u.last_used_at AS new_last_used_at
+FROM ${t} t LEFT JOIN upd u ON true
+WHERE t.hash = $1::text`;
+        consumeCache.set(k, text);
+      }
+      return text;
+    },
+
+    sweep: (() => {
+      // Each arm deletes at most `limit` rows per statement, chosen through its own index, and
+      // re-checks its condition on the row it deletes.
+      const arm = (cond: string, limit: string) =>
+        `WITH d AS (DELETE FROM ${t} t WHERE t.id IN (SELECT t.id FROM ${t} t WHERE ${cond} LIMIT ${limit}) AND ${cond} RETURNING 1) SELECT count(*) AS n FROM d`;
+      return {
+        // parameters: $1 now (ms), $2 batch size
+        expired: arm(`t.expires_at <= $1::bigint`, '$2::int'),
+        idle: arm(`t.idle_timeout IS NOT NULL AND coalesce(t.last_used_at, t.created_at) + t.idle_timeout <= $1::bigint`, '$2::int'),
+        // parameters: $1 batch size
+        exhausted: arm(`t.max_uses IS NOT NULL AND t.uses >= t.max_uses`, '$1::int'),
+      };
+    })(),
+  };
+}
