@@ -97,6 +97,8 @@ export function postgresStore(options: PostgresStoreOptions): TokenStore {
   };
 
   return {
+    // every query runs under `timeout` (createRunner), so core need not add its own guard
+    ...(timeout > 0 ? { callTimeout: timeout } : {}),
     async insert(record) {
       const values = insertValues(record);
       try {
