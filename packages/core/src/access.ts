@@ -97,24 +97,27 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
   };
 
   // Expanded scope requirements are cached: routes ask for the same few sets on every request.
-  // First by array identity (an adapter passes the same array on every request), then by value.
-  const policies = new Map<string, ConsumePolicy>();
-  const byArray = { all: new WeakMap<readonly string[], ConsumePolicy>(), any: new WeakMap<readonly string[], ConsumePolicy>() };
+  // Keys are built without allocating for the common one-scope case (callers usually pass a
+  // fresh array literal, so caching by array identity would only churn a WeakMap).
+  // One map for single scopes (keyed by the scope itself) and one for lists (keyed by the
+  // joined list), per mode, so no key of one kind can stand for the other.
+  const policies = {
+    all: { one: new Map<string, ConsumePolicy>(), many: new Map<string, ConsumePolicy>() },
+    any: { one: new Map<string, ConsumePolicy>(), many: new Map<string, ConsumePolicy>() },
+  };
   function policyFor(check: CheckOptions | undefined): ConsumePolicy {
     const scopes = check?.scopes;
     if (!scopes || scopes.length === 0) return basePolicy;
     const mode = check.mode ?? 'all';
-    const known = (byArray[mode] as WeakMap<readonly string[], ConsumePolicy> | undefined)?.get(scopes);
-    if (known) return known;
-    const key = `${mode}\u0000${scopes.join('\u0000')}`;
-    let p = policies.get(key);
+    if (mode !== 'all' && mode !== 'any') throw invalid(`mode must be 'all' or 'any' (got ${JSON.stringify(mode)})`);
+    const cache = scopes.length === 1 ? policies[mode].one : policies[mode].many;
+    const key = scopes.length === 1 ? scopes[0]! : scopes.join('\u0000');
+    let p = cache.get(key);
     if (!p) {
-      if (mode !== 'all' && mode !== 'any') throw invalid(`mode must be 'all' or 'any' (got ${JSON.stringify(mode)})`);
       p = { lastUsedResolution: resolution, scopes: { mode, anyOf: validateScopes(scopes, 'required scopes').map(expandScope) } };
-      if (policies.size >= 1000) policies.clear();
-      policies.set(key, p);
+      if (cache.size >= 1000) cache.clear();
+      cache.set(key, p);
     }
-    byArray[mode].set(scopes, p);
     return p;
   }
   const basePolicy: ConsumePolicy = { lastUsedResolution: resolution };

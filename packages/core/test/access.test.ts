@@ -162,6 +162,17 @@ describe('verify', () => {
     expect(!r.ok && r.error).toMatchObject({ code: 'not_found', status: 401, error: 'invalid_token', message: 'The access token is invalid.' });
   });
 
+  it('refuses a bad mode or required scope as a programming error, before any store call', async () => {
+    const store = countingStore();
+    const tokens = createTokenAccess({ store });
+    const { token } = await tokens.issue({ subject: 'u', name: 'n', scopes: ['a'] });
+    await expect(tokens.verify(token, { scopes: ['a'], mode: 'toString' as never })).rejects.toMatchObject({ code: 'invalid_argument' });
+    await expect(tokens.verify(token, { scopes: ['a b'] })).rejects.toMatchObject({ code: 'invalid_argument' });
+    await expect(tokens.verify(token, { scopes: ['a\u0000b'] })).rejects.toMatchObject({ code: 'invalid_argument' });
+    expect((await tokens.verify(token, { scopes: ['a', 'b'], mode: 'any' })).ok).toBe(true);
+    expect(store.calls.consume).toBe(1);
+  });
+
   it('answers missing for an empty token', async () => {
     const tokens = createTokenAccess({ store: memoryStore() });
     const r = await tokens.verify('');
