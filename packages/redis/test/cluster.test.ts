@@ -4,7 +4,7 @@ import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisStore } from '@tokenaccess/redis';
 import { type TestCluster, startCluster } from './cluster';
-import { dropPrefix, randomPrefix } from './servers';
+import { dropPrefix, isolatedStores, randomPrefix } from './servers';
 
 // A real 3-master Redis Cluster, started from the installed redis-server for this file.
 let cluster: TestCluster;
@@ -18,17 +18,7 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-const prefixes = new WeakMap<object, string>();
-storeTestSuite({
-  name: 'redis cluster (3 masters)',
-  createStore: () => {
-    const keyPrefix = randomPrefix();
-    const store = redisStore({ client, keyPrefix });
-    prefixes.set(store, keyPrefix);
-    return store;
-  },
-  cleanup: (store) => dropPrefix(client, prefixes.get(store)!),
-});
+storeTestSuite({ name: 'redis cluster (3 masters)', ...isolatedStores(() => client) });
 
 describe('redis cluster specifics', () => {
   it('spreads token keys over every master, and lists and revokes across them', async () => {

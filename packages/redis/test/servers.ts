@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { Cluster, type Redis } from 'ioredis';
+import { type RedisStoreOptions, redisStore } from '@tokenaccess/redis';
 
 export const run = promisify(execFile);
 
@@ -19,6 +20,24 @@ export const randomPrefix = () => `tkatest:${randomBytes(6).toString('hex')}:`;
 export const clientOptions = { maxRetriesPerRequest: 1, commandTimeout: 2000, enableAutoPipelining: true } as const;
 
 /** Deletes every key under `prefix`, on a standalone Redis or on every master of a Cluster. */
+/**
+ * `createStore` / `cleanup` for the conformance suite: each test gets a store under a fresh key
+ * prefix on `client`, dropped afterwards. `client` is a getter, so a Cluster started in
+ * `beforeAll` can be passed before it exists.
+ */
+export function isolatedStores(client: () => Redis | Cluster, options: Omit<RedisStoreOptions, 'client' | 'keyPrefix'> = {}) {
+  const prefixes = new WeakMap<object, string>();
+  return {
+    createStore: () => {
+      const keyPrefix = randomPrefix();
+      const store = redisStore({ ...options, client: client(), keyPrefix });
+      prefixes.set(store, keyPrefix);
+      return store;
+    },
+    cleanup: (store: object) => dropPrefix(client(), prefixes.get(store)!),
+  };
+}
+
 export async function dropPrefix(client: Redis | Cluster, prefix: string): Promise<void> {
   const nodes = client instanceof Cluster ? client.nodes('master') : [client];
   for (const node of nodes) {
