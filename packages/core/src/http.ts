@@ -29,22 +29,41 @@ const quote = (s: string) => `"${s.replace(/["\\]/g, '\\$&')}"`;
  */
 export function verifyError(code: VerifyErrorCode, options: { realm?: string; scopes?: readonly string[] } = {}): VerifyError {
   const message = MESSAGES[code];
-  const realm = `Bearer realm=${quote(options.realm ?? 'api')}`;
+  const realm = options.realm ?? 'api';
   switch (code) {
     case 'missing':
-      return { code, status: 401, error: 'unauthorized', message, wwwAuthenticate: realm };
+      return { code, status: 401, error: 'unauthorized', message, wwwAuthenticate: challenge(realm, code) };
     case 'invalid_request':
-      return { code, status: 400, error: 'invalid_request', message, wwwAuthenticate: `${realm}, error="invalid_request", error_description=${quote(message)}` };
+      return { code, status: 400, error: 'invalid_request', message, wwwAuthenticate: challenge(realm, code) };
     case 'insufficient_scope': {
       const scopes = [...(options.scopes ?? [])];
       const scope = scopes.length ? `, scope=${quote(scopes.join(' '))}` : '';
-      return { code, status: 403, error: 'insufficient_scope', message, scopes, wwwAuthenticate: `${realm}, error="insufficient_scope", error_description=${quote(message)}${scope}` };
+      return { code, status: 403, error: 'insufficient_scope', message, scopes, wwwAuthenticate: `${challenge(realm, code)}${scope}` };
     }
     case 'unavailable':
       return { code, status: 503, error: 'temporarily_unavailable', message };
     default:
-      return { code, status: 401, error: 'invalid_token', message, wwwAuthenticate: `${realm}, error="invalid_token", error_description=${quote(message)}` };
+      return { code, status: 401, error: 'invalid_token', message, wwwAuthenticate: challenge(realm, code) };
   }
+}
+
+// The challenge strings are the same for every request of a realm: build each once (refusing
+// garbage tokens is a path an attacker controls the rate of).
+const challenges = new Map<string, Map<VerifyErrorCode, string>>();
+function challenge(realm: string, code: VerifyErrorCode): string {
+  let byCode = challenges.get(realm);
+  if (!byCode) {
+    if (challenges.size >= 100) challenges.clear();
+    challenges.set(realm, (byCode = new Map()));
+  }
+  let value = byCode.get(code);
+  if (value === undefined) {
+    const base = `Bearer realm=${quote(realm)}`;
+    const rfc = code === 'invalid_request' ? 'invalid_request' : code === 'insufficient_scope' ? 'insufficient_scope' : 'invalid_token';
+    value = code === 'missing' ? base : `${base}, error="${rfc}", error_description=${quote(MESSAGES[code])}`;
+    byCode.set(code, value);
+  }
+  return value;
 }
 
 /**
