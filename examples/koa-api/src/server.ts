@@ -48,6 +48,15 @@ Try it (needs curl and jq; alice and bob are the demo users, X-Demo-User stands 
   ID=$(curl -s ${base}/auth/tokens -H 'X-Demo-User: alice' | jq -r '.items[] | select(.kind == "access") | .id')
   curl -s -X DELETE ${base}/auth/tokens/$ID -H 'X-Demo-User: alice' -w '%{http_code}\\n'
   curl -s ${base}/api/users -H "Authorization: Bearer $TOKEN" -w '\\n'
+
+The CLI (from the repository root; by default its own embedded PGlite store in ./.tokenaccess/,
+which persists between runs; give both this server and the CLI TOKENACCESS_STORE=postgres://…
+to share one store):
+
+  npx tokenaccess issue alice --name "nightly job" --scope batch:schedule --expires 30d
+  npx tokenaccess share '${base}/files/report.pdf' --max-uses 3 --expires 1d
+  npx tokenaccess list
+  npx tokenaccess help
 `);
 });
 
