@@ -150,7 +150,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
         if (token && !token.url) return 'an API token was presented in a URL';
         return `${policy.url.method} ${policy.url.canonical} does not match the binding ${token?.url?.methods.join('|') ?? '?'} ${token?.url?.canonical ?? '?'}`;
       default:
-        return `required ${policy.scopes?.mode ?? 'all'} of [${policy.scopes?.anyOf.map((l) => l[1]).join(', ')}], token holds [${token?.scopes.join(', ') ?? '?'}]`;
+        return `required ${policy.scopes?.mode ?? 'all'} of [${requiredScopes(policy).join(', ')}], token holds [${token?.scopes.join(', ') ?? '?'}]`;
     }
   }
 
@@ -160,7 +160,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
       return { ok: true, token: result.record };
     }
     if (result.reason === 'not_found') return null;
-    const required = policy.scopes?.anyOf.map((l) => l[1]!);
+    const required = policy.scopes ? requiredScopes(policy) : undefined;
     return reject({ code: result.reason, reason: explain(result.reason, result.record, at, policy), token: result.record, scopes: required }, raw);
   }
   const notFound = (raw: string, at: number, policy: ConsumePolicy) => reject({ code: 'not_found', reason: explain('not_found', undefined, at, policy) }, raw);
@@ -384,6 +384,11 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
     sweep: (opts) => admin('sweep', () => store.sweep(new Date(now()), opts)),
   };
   return api;
+}
+
+/** The required scopes behind a policy: expandScope puts each second, after '*' (alone when it is '*'). */
+function requiredScopes(policy: ConsumePolicy): string[] {
+  return policy.scopes ? policy.scopes.anyOf.map((l) => l[1] ?? l[0]!) : [];
 }
 
 function validateText(value: unknown, what: string): string {

@@ -90,6 +90,14 @@ describe('verify', () => {
     expect((await tokens.verify(token, { scopes: ['admin', 'posts:read'], mode: 'any' })).ok).toBe(true);
   });
 
+  it("names '*' in the challenge when '*' itself is required", async () => {
+    const tokens = createTokenAccess({ store: memoryStore() });
+    const { token } = await tokens.issue({ subject: 'u', name: 'n', scopes: ['a'] });
+    const r = await tokens.verify(token, { scopes: ['*'] });
+    expect(!r.ok && r.error.scopes).toEqual(['*']);
+    expect(!r.ok && r.error.wwwAuthenticate).toContain('scope="*"');
+  });
+
   it('refuses an expired token, and an idle one counted from creation when never used', async () => {
     const c = clock();
     const tokens = createTokenAccess({ store: memoryStore(), clock: c.now });
