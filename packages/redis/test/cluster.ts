@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import { type RedisServer, clientOptions, run, startRedisServer, waitFor } from './servers';
 
 /** A Redis Cluster of `masters` nodes this test started. */
@@ -52,5 +53,32 @@ export async function startCluster(masters = 3): Promise<TestCluster> {
     nodes,
     client: (options = {}) => new Cluster(nodes, { redisOptions: { ...clientOptions }, enableAutoPipelining: true, ...options }),
     stop,
+  };
+}
+
+/**
+ * Starts a Cluster in `beforeAll` and stops it (and its client) in `afterAll` of the calling
+ * file or describe block. Read `cluster` and `client` inside tests, after `beforeAll` ran.
+ */
+export function useCluster(masters = 3): { readonly cluster: TestCluster; readonly client: Cluster } {
+  let cluster: TestCluster | undefined;
+  let client: Cluster | undefined;
+  beforeAll(async () => {
+    cluster = await startCluster(masters);
+    client = cluster.client();
+  }, 60_000);
+  afterAll(async () => {
+    await client?.quit().catch(() => undefined);
+    await cluster?.stop();
+  });
+  return {
+    get cluster() {
+      if (!cluster) throw new Error('the test cluster is not started (read it inside a test)');
+      return cluster;
+    },
+    get client() {
+      if (!client) throw new Error('the test cluster is not started (read it inside a test)');
+      return client;
+    },
   };
 }

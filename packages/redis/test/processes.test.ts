@@ -3,9 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { createTokenAccess } from '@tokenaccess/core';
 import { Redis } from 'ioredis';
 import type { Cluster } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { redisStore } from '@tokenaccess/redis';
-import { type TestCluster, startCluster } from './cluster';
+import { type TestCluster, useCluster } from './cluster';
 import { REDIS_URL, clientOptions, dropPrefix, randomPrefix } from './servers';
 
 // Atomicity across processes, not just across promises of one event loop.
@@ -66,15 +66,6 @@ describe('standalone Redis', () => {
 });
 
 describe('Redis Cluster (3 masters)', () => {
-  let cluster: TestCluster;
-  let client: Cluster;
-  beforeAll(async () => {
-    cluster = await startCluster(3);
-    client = cluster.client();
-  }, 60_000);
-  afterAll(async () => {
-    await client?.quit().catch(() => undefined);
-    await cluster?.stop();
-  });
-  it('4 processes x 100 parallel verifies of a maxUses 25 token: exactly 25 succeed in total', () => fourProcesses(client, cluster.nodes), 60_000);
+  const env = useCluster(3);
+  it('4 processes x 100 parallel verifies of a maxUses 25 token: exactly 25 succeed in total', () => fourProcesses(env.client, env.cluster.nodes), 60_000);
 });
