@@ -121,15 +121,8 @@ export function classify(arg: string, prefix: string): { kind: 'token'; raw: str
   return { kind: 'id', id: arg };
 }
 
-export interface ContextSettings {
-  io: CliIO;
-  values: Values;
-  args: string[];
-  json: boolean;
-  out: Style;
-  err: Style;
-  prefix: string;
-  pepper: Pepper | undefined;
+/** What `createContext` needs: the context's plain fields, and how to reach the store. */
+export interface ContextSettings extends Pick<Context, 'io' | 'values' | 'args' | 'json' | 'out' | 'err' | 'prefix' | 'pepper'> {
   storeUrl: string | undefined;
   connectTimeout: number;
   timeout: number;
