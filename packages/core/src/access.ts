@@ -124,6 +124,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
 
   function reject(r: Reject, raw: string | undefined): VerifyResult {
     const error = verifyError(r.code, { realm, scopes: r.scopes });
+    if (!options.onRejected) return { ok: false, error }; // the event is for the hook alone
     const event: RejectionEvent = { code: r.code, status: error.status, reason: r.reason };
     if (raw !== undefined && isWellFormed(raw, prefix)) event.hint = tokenHint(raw, prefix);
     if (r.token) {
