@@ -259,6 +259,16 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
     return { token, info };
   }
 
+  /** Runs `fn` on the token's hash under each pepper key, current first, until one finds a record. */
+  async function byRawToken(raw: string, what: string, byId: string, fn: (hash: string) => Promise<TokenInfo | null>): Promise<TokenInfo | null> {
+    if (!isWellFormed(raw, prefix)) throw invalid(`${what} needs a well-formed raw token (use ${byId} for an id)`);
+    for (const lookup of hasher.lookups) {
+      const found = await fn(await lookup(raw));
+      if (found) return found;
+    }
+    return null;
+  }
+
   const api: TokenAccess = {
     prefix,
     urlParam,
@@ -337,15 +347,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
 
     get: (id) => admin('get', () => store.findById(validateText(id, 'id'))),
 
-    async inspect(raw) {
-      if (!isWellFormed(raw, prefix)) throw invalid('inspect needs a well-formed raw token (use get for an id)');
-      for (const lookup of hasher.lookups) {
-        const hash = await lookup(raw);
-        const found = await admin('inspect', () => store.findByHash(hash));
-        if (found) return found;
-      }
-      return null;
-    },
+    inspect: (raw) => byRawToken(raw, 'inspect', 'get', (hash) => admin('inspect', () => store.findByHash(hash))),
 
     list(opts = {}) {
       const limit = opts.limit ?? 100;
@@ -354,14 +356,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
       return admin('list', () => store.list({ limit, ...(opts.subject !== undefined ? { subject: opts.subject } : {}), ...(opts.kind ? { kind: opts.kind } : {}), ...(opts.cursor ? { cursor: opts.cursor } : {}) }));
     },
 
-    async revoke(raw) {
-      if (!isWellFormed(raw, prefix)) throw invalid('revoke needs a well-formed raw token (use revokeById for an id)');
-      for (const lookup of hasher.lookups) {
-        const found = await api.revokeByHash(await lookup(raw));
-        if (found) return found;
-      }
-      return null;
-    },
+    revoke: (raw) => byRawToken(raw, 'revoke', 'revokeById', (hash) => api.revokeByHash(hash)),
 
     async revokeById(id) {
       const found = await admin('revokeById', () => store.deleteById(validateText(id, 'id')));
