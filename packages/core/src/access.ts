@@ -7,7 +7,7 @@ import { expandScope, validateScopes } from './scopes';
 import type { ConsumePolicy, ConsumeResult, ListPage, SweepOptions } from './store';
 import { assertPrefix, generateToken, isWellFormed, newId, tokenHint } from './token';
 import type { Duration, JsonValue, TokenInfo, VerifyErrorCode, VerifyResult } from './types';
-import { appendTokenParam, canonicalizeUrl } from './url';
+import { appendTokenParam, canonicalize, canonicalizeUrl } from './url';
 import { withTimeout } from './timeout';
 
 /** The object {@link createTokenAccess} returns. */
@@ -46,10 +46,15 @@ export interface TokenAccess {
   readonly realm: string;
 }
 
-const METHOD_RE = /^[A-Z]{1,20}$/;
+/** The methods a URL token may be bound to (the RFC 9110 methods a browser or client sends). */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 const MAX_METADATA = 64 * 1024;
+const MAX_METADATA_DEPTH = 32;
 
 type Reject = { code: VerifyErrorCode; reason: string; token?: TokenInfo; cause?: unknown; scopes?: string[] };
+
+/** The default deadline of a store call before `unavailable` (fail closed within 2 s). */
+const DEFAULT_TIMEOUT = 2000;
 
 /** @internal `createTokenAccess` with an explicit crypto provider; the entries bind it. */
 export function createTokenAccessWith(provider: CryptoProvider, options: TokenAccessOptions): TokenAccess {
@@ -60,17 +65,25 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
   const hasher = createHasher(provider, options.pepper);
   const urlParam = options.urlParam ?? 'token';
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(urlParam)) throw invalid(`urlParam must be 1-64 characters of [A-Za-z0-9_.-] (got ${JSON.stringify(urlParam)})`);
-  const exclude = new Set(options.ignoreParams ?? []);
+  const ignored = options.ignoreParams ?? [];
+  if (!Array.isArray(ignored) || ignored.some((p) => typeof p !== 'string' || p === '')) throw invalid('ignoreParams must be an array of parameter names');
+  if (ignored.includes(urlParam)) throw invalid(`ignoreParams must not name the token parameter ${JSON.stringify(urlParam)}: the token would be ignored`);
+  const exclude = new Set(ignored);
   const realm = options.realm ?? 'api';
+  // a realm is sent in every WWW-Authenticate header: a CR, LF or quote there broke every refusal
+  if (typeof realm !== 'string' || !/^[\x20\x21\x23-\x5B\x5D-\x7E]{1,200}$/.test(realm)) {
+    throw invalid('realm must be 1-200 printable ASCII characters without \'"\' or \'\\\'');
+  }
   const resolution = options.lastUsedResolution === 0 ? 0 : parseDuration(options.lastUsedResolution ?? 60_000, 'lastUsedResolution');
-  const timeout = parseDuration(options.timeout ?? 5000, 'timeout');
+  const timeout = parseDuration(options.timeout ?? DEFAULT_TIMEOUT, 'timeout');
   const optDuration = (d: Duration | null | undefined, what: string) => (d === null || d === undefined ? undefined : parseDuration(d, what));
   const accessExpiresIn = optDuration(options.defaults?.access?.expiresIn, 'defaults.access.expiresIn');
   const accessIdle = optDuration(options.defaults?.access?.idleTimeout ?? options.idleTimeout, 'idleTimeout');
   const urlDefaults = options.defaults?.url ?? {};
   const urlExpiresIn = urlDefaults.expiresIn === null ? undefined : parseDuration(urlDefaults.expiresIn ?? '7d', 'defaults.url.expiresIn');
-  const urlMaxUses = urlDefaults.maxUses === undefined ? 1 : urlDefaults.maxUses;
-  const urlMethods = validateMethods(urlDefaults.methods ?? ['GET', 'HEAD']);
+  const urlMaxUses = urlDefaults.maxUses === undefined ? 1 : urlDefaults.maxUses === null ? null : validateMaxUses(urlDefaults.maxUses, 'defaults.url.maxUses');
+  // GET only: link previews (chat apps, mail scanners) send HEAD and would spend one-time links
+  const urlMethods = validateMethods(urlDefaults.methods ?? ['GET']);
   const now = () => {
     const t = options.clock ? options.clock() : Date.now();
     return typeof t === 'number' ? t : t.getTime();
@@ -125,7 +138,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
   function reject(r: Reject, raw: string | undefined): VerifyResult {
     const error = verifyError(r.code, { realm, scopes: r.scopes });
     if (!options.onRejected) return { ok: false, error }; // the event is for the hook alone
-    const event: RejectionEvent = { code: r.code, status: error.status, reason: r.reason };
+    const event: RejectionEvent = { code: r.code, status: error.status, reason: redactTokens(r.reason, prefix) };
     if (raw !== undefined && isWellFormed(raw, prefix)) event.hint = tokenHint(raw, prefix);
     if (r.token) {
       event.tokenId = r.token.id;
@@ -149,7 +162,8 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
       case 'url_mismatch':
         if (!policy.url) return 'a URL token was presented as a Bearer token';
         if (token && !token.url) return 'an API token was presented in a URL';
-        return `${policy.url.method} ${policy.url.canonical} does not match the binding ${token?.url?.methods.join('|') ?? '?'} ${token?.url?.canonical ?? '?'}`;
+        // the request's values are left out: a log line must not carry what a client put in a query
+        return `${policy.url.method} ${withoutValues(policy.url.canonical)} does not match the binding ${token?.url?.methods.join('|') ?? '?'} ${token?.url?.canonical ?? '?'}`;
       default:
         return `required ${policy.scopes?.mode ?? 'all'} of [${requiredScopes(policy).join(', ')}], token holds [${token?.scopes.join(', ') ?? '?'}]`;
     }
@@ -204,7 +218,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
   async function checkUrl(url: string, method: string, check_: CheckOptions | undefined, bearer: string | undefined): Promise<VerifyResult> {
     let c;
     try {
-      c = canonicalizeUrl(url, { tokenParam: urlParam, exclude });
+      c = canonicalize(url, { tokenParam: urlParam, exclude });
     } catch (e) {
       // An unparseable request URL cannot carry a URL token; a Bearer token still decides.
       if (bearer !== undefined) return check(bearer, policyFor(check_));
@@ -214,6 +228,8 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
     if (c.tokens.length === 1 && bearer !== undefined) return reject({ code: 'invalid_request', reason: 'a Bearer token and a URL token were both presented' }, undefined);
     if (bearer !== undefined) return check(bearer, policyFor(check_));
     if (c.tokens.length === 0) return reject({ code: 'missing', reason: `no Authorization header and no '${urlParam}' parameter` }, undefined);
+    // no binding is ever in this form (issueUrl refuses it), so nothing is asked or spent
+    if (c.unsafe) return reject({ code: 'url_mismatch', reason: `the request path is not in routable form: ${c.unsafe}` }, c.tokens[0]);
     const m = method.toUpperCase();
     const policy: ConsumePolicy = {
       ...policyFor(check_),
@@ -242,7 +258,8 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
       id: newId(at),
       kind,
       name: fields.name,
-      scopes: fields.scopes === undefined ? ['*'] : validateScopes(fields.scopes),
+      // least privilege: a share link opens its one URL and grants no scope unless given some
+      scopes: fields.scopes === undefined ? (kind === 'access' ? ['*'] : []) : validateScopes(fields.scopes),
       uses: 0,
       createdAt: new Date(at),
       hint: tokenHint(token, prefix),
@@ -387,25 +404,36 @@ function requiredScopes(policy: ConsumePolicy): string[] {
   return policy.scopes ? policy.scopes.anyOf.map((l) => l[1] ?? l[0]!) : [];
 }
 
+/** Text every store can hold as given: no U+0000 (Postgres refuses it) and no lone surrogate (UTF-8 cannot encode it). */
+const storable = (s: string) => !UNSTORABLE.test(s);
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 function validateText(value: unknown, what: string): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 512) throw invalid(`${what} must be a non-empty string of at most 512 characters`);
+  if (!storable(value)) throw invalid(`${what} must not hold U+0000 or a lone surrogate`);
   return value;
 }
 
-function validateMaxUses(n: number): number {
-  if (!Number.isSafeInteger(n) || n < 1) throw invalid(`maxUses must be a positive integer or null (got ${JSON.stringify(n)})`);
+function validateMaxUses(n: number, what = 'maxUses'): number {
+  if (!Number.isSafeInteger(n) || n < 1) throw invalid(`${what} must be a positive integer or null (got ${JSON.stringify(n)})`);
   return n;
 }
 
 function validateMethods(methods: unknown): string[] {
   if (!Array.isArray(methods) || methods.length === 0) throw invalid('methods must be a non-empty array of HTTP methods');
   const out = methods.map((m) => (typeof m === 'string' ? m.toUpperCase() : ''));
-  for (const m of out) if (!METHOD_RE.test(m)) throw invalid(`${JSON.stringify(m)} is not an HTTP method`);
+  for (const m of out) if (!METHODS.has(m)) throw invalid(`${JSON.stringify(m).slice(0, 40)} is not an HTTP method a URL token can be bound to (${[...METHODS].join(', ')})`);
   return [...new Set(out)];
 }
 
+/**
+ * Metadata every store holds exactly: a plain JSON object of at most 64 KiB and 32 levels, no
+ * U+0000 or lone surrogate in a key or string, no key starting with `$` (a MongoDB operator).
+ * Refused at issue, so a verify never meets a record its store cannot read back.
+ */
 function validateMetadata(m: unknown): Record<string, JsonValue> {
   if (!m || typeof m !== 'object' || Array.isArray(m)) throw invalid('metadata must be a plain object');
+  checkJson(m, 1);
   let json: string;
   try {
     json = JSON.stringify(m);
@@ -414,4 +442,36 @@ function validateMetadata(m: unknown): Record<string, JsonValue> {
   }
   if (json.length > MAX_METADATA) throw invalid(`metadata is larger than ${MAX_METADATA} bytes as JSON`);
   return JSON.parse(json) as Record<string, JsonValue>;
+}
+
+function checkJson(value: unknown, depth: number): void {
+  if (typeof value === 'string') {
+    if (!storable(value)) throw invalid('metadata strings must not hold U+0000 or a lone surrogate');
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  if (depth > MAX_METADATA_DEPTH) throw invalid(`metadata is nested deeper than ${MAX_METADATA_DEPTH} levels`);
+  if (Array.isArray(value)) {
+    for (const v of value) checkJson(v, depth + 1);
+    return;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    if (!storable(k) || k.startsWith('$')) throw invalid(`metadata key ${JSON.stringify(k.slice(0, 40))} is not allowed (no U+0000, lone surrogate or leading '$')`);
+    checkJson(v, depth + 1);
+  }
+}
+
+/** A canonical path and query with every value elided: `/files?id=…&ids%5B%5D=…`. */
+function withoutValues(canonical: string): string {
+  const q = canonical.indexOf('?');
+  if (q === -1) return canonical;
+  return `${canonical.slice(0, q)}?${canonical.slice(q + 1).split('&').map((p) => `${p.slice(0, p.indexOf('='))}=…`).join('&')}`;
+}
+
+/**
+ * Masks anything shaped like a token of this prefix (also percent-encoded) in a log-only
+ * reason, wherever it came from: a reason quotes request URLs and canonical forms.
+ */
+function redactTokens(reason: string, prefix: string): string {
+  return reason.includes(prefix) ? reason.replace(new RegExp(`${prefix}(?:_|%5[Ff])[A-Za-z0-9%]*`, 'g'), `${prefix}_[redacted]`) : reason;
 }

@@ -15,12 +15,12 @@ export {
   bindingMatches,
   satisfiesScopes,
 } from './store';
-export { can, cant, hasScopes, validateScopes } from './scopes';
+export { can, cant, hasScopes, validateScopes, expandScope } from './scopes';
 export { canonicalizeUrl, appendTokenParam, type CanonicalUrl } from './url';
 export { generateToken, isWellFormed, newId } from './token';
 export { parseDuration } from './duration';
 export { withTimeout } from './timeout';
-export { verifyError, toResponse, errorBody, type RequestLike } from './http';
+export { verifyError, toResponse, errorBody, parseBearer, type RequestLike } from './http';
 export { webCryptoProvider, type CryptoProvider, type Pepper } from './hash';
 export { memoryStore, type MemoryStoreOptions } from './memory';
 export type { TokenAccess } from './access';

@@ -26,12 +26,25 @@ export type TokenAccessErrorCode = 'invalid_argument' | 'duplicate' | 'unavailab
 export class TokenAccessError extends Error {
   override readonly name = 'TokenAccessError';
   readonly code: TokenAccessErrorCode;
+  /**
+   * The HTTP status an application should answer when this error escapes a request handler:
+   * 400 for `invalid_argument` (bad input), 404 `not_found`, 409 `duplicate`, 503
+   * `unavailable`. Named as http-errors names it, so Koa's and Express's default handlers
+   * answer it instead of a 500.
+   */
+  readonly status: number;
+  /** Whether the message is safe to show a client (http-errors' `expose`): true for bad input only. */
+  readonly expose: boolean;
 
   constructor(code: TokenAccessErrorCode, message: string, options?: { cause?: unknown }) {
     super(message.startsWith('[tokenaccess]') ? message : `[tokenaccess] ${message}`, options);
     this.code = code;
+    this.status = STATUS[code];
+    this.expose = code === 'invalid_argument';
   }
 }
+
+const STATUS: Record<TokenAccessErrorCode, number> = { invalid_argument: 400, not_found: 404, duplicate: 409, unavailable: 503 };
 
 /**
  * Thrown by a store's `insert` when the `hash` or `id` is already taken.

@@ -122,22 +122,34 @@ export function readHeader(headers: RequestLike['headers'], name: string): strin
   return undefined;
 }
 
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+const VISIBLE = /^[\x21-\x7E]+$/;
+
 /**
- * @internal Extracts a bearer credential from a header value. `undefined`: none offered (absent,
- * or another scheme such as Basic); `null`: offered but malformed (→ `invalid_request`).
- * With `bare`, a custom header may carry the token without the `Bearer ` scheme.
+ * Extracts a bearer credential from an `Authorization` (or custom) header value, in one linear
+ * pass (no backtracking pattern: header values are attacker-sized). Returns `undefined` when
+ * none is offered (absent, empty, or another scheme such as Basic), `null` when one is offered
+ * but malformed (→ `invalid_request`), else the credential. With `bare`, a custom header may
+ * carry the token without the `Bearer ` scheme. Adapters use it so every framework reads a
+ * header the same way.
+ *
+ * @example
+ * ```ts
+ * parseBearer('Bearer tka_abc', false); // 'tka_abc'
+ * parseBearer('Basic dXNlcg==', false); // undefined
+ * parseBearer('Bearer a, b', false); // null
+ * ```
  */
-export function parseBearer(value: string | string[] | undefined, bare: boolean): string | null | undefined {
-  if (value === undefined) return undefined;
+export function parseBearer(value: string | string[] | undefined | null, bare: boolean): string | null | undefined {
+  if (value === undefined || value === null) return undefined;
   if (Array.isArray(value)) return value.length === 0 ? undefined : value.length === 1 ? parseBearer(value[0], bare) : null;
   const v = value.trim();
   if (v === '') return undefined;
-  const m = /^bearer(?:\s+(.*))?$/i.exec(v);
-  if (!m) {
-    if (!bare) return undefined;
-    return /^[\x21-\x7E]+$/.test(v) ? v : null;
+  if (v.length >= 6 && v.slice(0, 6).toLowerCase() === 'bearer' && (v.length === 6 || v.charAt(6).trim() === '')) {
+    const cred = v.slice(6).trim();
+    // RFC 6750 b64token: one token, no spaces or commas (no second credential smuggled in).
+    return cred !== '' && B64TOKEN.test(cred) ? cred : null;
   }
-  const cred = m[1]?.trim();
-  // RFC 6750 b64token: one token, no spaces or commas (no second credential smuggled in).
-  return cred && /^[A-Za-z0-9\-._~+/]+=*$/.test(cred) ? cred : null;
+  if (!bare) return undefined;
+  return VISIBLE.test(v) ? v : null;
 }

@@ -31,7 +31,11 @@ export interface TokenAccessOptions {
   defaults?: {
     /** Access tokens: `expiresIn` @default null (never), `idleTimeout` @default null (none). */
     access?: { expiresIn?: Duration | null; idleTimeout?: Duration | null };
-    /** URL tokens: `expiresIn` @default '7d', `maxUses` @default 1, `methods` @default ['GET','HEAD']. */
+    /**
+     * URL tokens: `expiresIn` @default '7d', `maxUses` @default 1 (a positive integer or null),
+     * `methods` @default ['GET'] (HEAD is opt-in: link previews send it and would spend a
+     * one-time link).
+     */
     url?: { expiresIn?: Duration | null; maxUses?: number | null; methods?: string[] };
   };
   /** `lastUsedAt` is written at most once per this interval per token. @default '60s' */
@@ -40,13 +44,13 @@ export interface TokenAccessOptions {
   idleTimeout?: Duration | null;
   /** Query parameter that carries a URL token. `'TOKEN'` gives Tiki's form. @default 'token' */
   urlParam?: string;
-  /** Query parameters that never take part in URL matching (e.g. `utm_source`). @default [] */
+  /** Query parameters that never take part in URL matching (e.g. `utm_source`); never the token parameter. @default [] */
   ignoreParams?: string[];
   /** Also require the request's origin to equal an absolute binding's origin. @default false */
   checkOrigin?: boolean;
-  /** `realm` of `WWW-Authenticate`. @default 'api' */
+  /** `realm` of `WWW-Authenticate`: 1-200 printable ASCII characters without `"` or `\`. @default 'api' */
   realm?: string;
-  /** Longest a verification waits for the store before answering `unavailable`. @default '5s' */
+  /** Longest a verification waits for the store before answering `unavailable` (fail closed). @default '2s' */
   timeout?: Duration;
   /** Current time. @default () => new Date() */
   clock?: () => Date | number;
@@ -80,14 +84,17 @@ export interface IssueOptions {
 export interface IssueUrlOptions {
   /** The exact URL the token opens: absolute (`https://…`) or a path (`/files?id=7`). */
   url: string;
-  /** @default ['*'] */
+  /**
+   * Scopes (Tiki's groups) the link grants beyond opening its URL.
+   * @default [] (least privilege: the link opens its one URL and grants nothing else)
+   */
   scopes?: string[];
   /** @default defaults.url.expiresIn ('7d'); `null` never expires */
   expiresIn?: Duration | null;
   expiresAt?: Date;
   /** @default defaults.url.maxUses (1, a one-time link); `null` is unlimited */
   maxUses?: number | null;
-  /** @default defaults.url.methods (['GET', 'HEAD']) */
+  /** @default defaults.url.methods (['GET']) */
   methods?: string[];
   subject?: string;
   /** @default 'share link' */

@@ -1,16 +1,27 @@
 import { invalid } from './errors';
 import type { ScopeMode, TokenInfo } from './types';
 
-/** RFC 6749 scope-token characters; `*` only as the last character (a wildcard). */
-const SCOPE_RE = /^[\x21\x23-\x29\x2B-\x5B\x5D-\x7E]*\*?$/;
+/**
+ * RFC 6749 scope-token characters; `*` only as a whole last segment (a wildcard): `*` alone, or
+ * after `:`, `.` or `/` (`users:*`, `files/*`), never inside a segment (`users*`).
+ */
+const SCOPE_RE = /^(?:\*|[\x21\x23-\x29\x2B-\x5B\x5D-\x7E]+(?:[:./]\*)?)$/;
+const SEPARATORS = ':./';
+
+/** Whether a held scope is a wildcard: `*`, or a scope ending in `:*`, `.*` or `/*`. */
+const isWildcard = (s: string) => s === '*' || (s.length > 2 && s.endsWith('*') && SEPARATORS.includes(s.charAt(s.length - 2)));
 
 type HasScopes = Pick<TokenInfo, 'scopes'> | readonly string[];
 const scopesOf = (t: HasScopes): readonly string[] => (Array.isArray(t) ? t : (t as Pick<TokenInfo, 'scopes'>).scopes);
 
-/** Whether one held scope covers a required one: `*`, equality, or a `prefix*` wildcard. */
+/**
+ * Whether one held scope covers a required one: `*`, equality, or a whole-segment wildcard
+ * (`users:*` covers `users:read` and `users:x:y`, never `usersettings`). A held scope with a
+ * `*` elsewhere (possible only in records written before this rule) is a plain name.
+ */
 function covers(held: string, required: string): boolean {
   if (held === required || held === '*') return true;
-  return held.endsWith('*') && required.startsWith(held.slice(0, -1));
+  return isWildcard(held) && required.startsWith(held.slice(0, -1));
 }
 
 /**
@@ -68,7 +79,7 @@ export function validateScopes(scopes: unknown, what = 'scopes'): string[] {
   const out: string[] = [];
   for (const s of scopes) {
     if (typeof s !== 'string' || s.length === 0 || s.length > 200 || !SCOPE_RE.test(s)) {
-      throw invalid(`${what}: ${JSON.stringify(s)} is not a valid scope (printable ASCII without space, '"' or '\\', at most 200 characters, '*' only at the end)`);
+      throw invalid(`${what}: ${JSON.stringify(s)} is not a valid scope (printable ASCII without space, '"' or '\\', at most 200 characters; '*' only as a whole segment: '*', 'users:*', 'files/*', 'a.*')`);
     }
     if (!out.includes(s)) out.push(s);
   }
@@ -76,13 +87,20 @@ export function validateScopes(scopes: unknown, what = 'scopes'): string[] {
 }
 
 /**
- * @internal Expands a required scope into every held scope that would cover it, so a store can
- * check coverage with plain set intersection (`scopes && $1` in SQL, `$in` in MongoDB, a loop
- * in Lua): `'a:b'` → `['*', 'a:b', '*', 'a*', 'a:*', 'a:b*']` (deduplicated).
+ * Expands a required scope into every held scope that would cover it, so a store can check
+ * coverage with plain set intersection (`scopes && $1` in SQL, `$in` in MongoDB, a loop in
+ * Lua). The list starts with `'*'` and then the scope itself (alone when it is `'*'`); then one
+ * wildcard per segment boundary. This is the one place wildcard semantics live for stores.
+ *
+ * @example
+ * ```ts
+ * expandScope('users:read'); // ['*', 'users:read', 'users:*']
+ * expandScope('a.b/c'); // ['*', 'a.b/c', 'a.*', 'a.b/*']
+ * ```
  */
 export function expandScope(required: string): string[] {
   const out = new Set<string>(['*', required]);
   const base = required.endsWith('*') ? required.slice(0, -1) : required;
-  for (let i = 1; i <= base.length; i++) out.add(`${base.slice(0, i)}*`);
+  for (let i = 0; i < base.length; i++) if (SEPARATORS.includes(base.charAt(i))) out.add(`${base.slice(0, i + 1)}*`);
   return [...out];
 }

@@ -165,7 +165,7 @@ export function bindingMatches(binding: TokenInfo['url'], url: ConsumePolicy['ur
  *
  * @example
  * ```ts
- * satisfiesScopes(['users:*'], { mode: 'all', anyOf: [['*', 'users:read', 'u*', 'users:*']] }); // true
+ * satisfiesScopes(['users:*'], { mode: 'all', anyOf: [expandScope('users:read')] }); // true
  * ```
  */
 export function satisfiesScopes(scopes: readonly string[], requirement: NonNullable<ConsumePolicy['scopes']>): boolean {

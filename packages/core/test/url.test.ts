@@ -16,7 +16,6 @@ describe('canonicalizeUrl', () => {
     ['a key with no = is a key with an empty value', '/a?flag', '/a?flag='],
     ['empty pairs are nothing', '/a?x=1&&y=2&', '/a?y=2&x=1'],
     ['the fragment never reaches a server', '/a?x=1#top', '/a?x=1'],
-    ['dot segments resolve', '/a/b/../c', '/a/c'],
     ['the host and default port do not enter the canonical form', 'https://EXAMPLE.com:443/a?x=1', 'http://other.test/a?x=1'],
   ])('%s', (_, a, b) => {
     expect(canon(a)).toBe(canon(b));
@@ -54,15 +53,17 @@ describe('canonicalizeUrl', () => {
     expect(canon('/a?q=%C3')).toBe(canon('/a?q=%c3'));
   });
 
-  it('refuses what is not an http(s) URL or a path', () => {
-    for (const bad of ['', 'files?id=7', 'javascript:alert(1)', 'ftp://x.test/a', 'http://', `/${'a'.repeat(9000)}`]) {
+  it('refuses what is not an http(s) URL or a path, and paths a router would read another way', () => {
+    for (const bad of ['', 'files?id=7', 'javascript:alert(1)', 'ftp://x.test/a', 'http://', `/${'a'.repeat(9000)}`, '//evil.test/a', '/a/b/../c', '/a\tb', '/a\nb']) {
       expect(() => canon(bad), bad).toThrow(/\[tokenaccess\]/);
     }
   });
 
   const pair = fc.tuple(fc.string({ unit: 'grapheme', maxLength: 6 }), fc.string({ unit: 'grapheme', maxLength: 6 }));
   const pairs = fc.array(pair, { maxLength: 6 }).map((ps) => ps.filter(([k]) => k !== 'token' && k !== ''));
-  const segments = fc.array(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 6 }).filter((s) => s !== '.' && s !== '..'), { maxLength: 4 });
+  // segments a router reads one way only: no backslash, no dot segment (also around a '/')
+  const routable = (s: string) => !s.includes('\\') && !s.split('/').some((p) => p === '.' || p === '..');
+  const segments = fc.array(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 6 }).filter(routable), { maxLength: 4 });
 
   /** Builds a URL from decoded parts with a chosen encoding style. */
   const build = (segs: string[], ps: [string, string][], style: 'component' | 'form' | 'upper' | 'lower') => {
@@ -127,7 +128,7 @@ describe('URL tokens end to end', () => {
     const tokens = setup();
     const share = await tokens.issueUrl({ url: 'https://example.com:8443/files?id=7#download' });
     expect(share.url).toMatch(/^https:\/\/example\.com:8443\/files\?id=7&token=tka_[0-9A-Za-z]{36}#download$/);
-    expect(share.info).toMatchObject({ kind: 'url', maxUses: 1, uses: 0, scopes: ['*'] });
+    expect(share.info).toMatchObject({ kind: 'url', maxUses: 1, uses: 0, scopes: [] });
     expect(share.info.expiresAt!.getTime() - share.info.createdAt.getTime()).toBe(7 * 86_400_000);
     expect((await tokens.verifyUrl(share.url)).ok).toBe(true);
     const again = await tokens.verifyUrl(share.url);
@@ -166,10 +167,14 @@ describe('URL tokens end to end', () => {
     expect((await tokens.verifyUrl(`/r?a=&b=&token=${s.token}`)).ok).toBe(false);
   });
 
-  it('checks methods (GET and HEAD by default)', async () => {
+  it('checks methods (GET only by default: link previews send HEAD)', async () => {
     const tokens = setup();
     const s = await tokens.issueUrl({ url: '/x', maxUses: null });
-    expect((await tokens.verifyUrl(s.url, { method: 'head' })).ok).toBe(true);
+    expect((await tokens.verifyUrl(s.url, { method: 'get' })).ok).toBe(true);
+    const head = await tokens.verifyUrl(s.url, { method: 'HEAD' });
+    expect(!head.ok && head.error.code).toBe('url_mismatch');
+    const withHead = await tokens.issueUrl({ url: '/x', methods: ['GET', 'HEAD'], maxUses: null });
+    expect((await tokens.verifyUrl(withHead.url, { method: 'HEAD' })).ok).toBe(true);
     const post = await tokens.verifyUrl(s.url, { method: 'POST' });
     expect(!post.ok && post.error.code).toBe('url_mismatch');
     const p = await tokens.issueUrl({ url: '/hook', methods: ['post'], maxUses: null });

@@ -1,4 +1,4 @@
-import { type ConsumePolicy, type TokenInfo, newId } from '@tokenaccess/core';
+import { type ConsumePolicy, type TokenInfo, expandScope, newId } from '@tokenaccess/core';
 
 const hex = (n: number) => Array.from(globalThis.crypto.getRandomValues(new Uint8Array(n)), (b) => b.toString(16).padStart(2, '0')).join('');
 
@@ -76,15 +76,7 @@ export function urlRecord(canonical = '/files?id=7', overrides: Partial<TokenInf
  */
 export const plain = (overrides: Partial<ConsumePolicy> = {}): ConsumePolicy => ({ lastUsedResolution: 60_000, ...overrides });
 
-/** Scope requirement as core expands it (`expandScope`), written out for readability. */
+/** Scope requirement as core builds it (with core's `expandScope`, the one definition of wildcards). */
 export function scopes(mode: 'all' | 'any', ...required: string[]): ConsumePolicy['scopes'] {
-  return {
-    mode,
-    anyOf: required.map((r) => {
-      const out = new Set(['*', r]);
-      const base = r.endsWith('*') ? r.slice(0, -1) : r;
-      for (let i = 1; i <= base.length; i++) out.add(`${base.slice(0, i)}*`);
-      return [...out];
-    }),
-  };
+  return { mode, anyOf: required.map(expandScope) };
 }
