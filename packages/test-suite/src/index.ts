@@ -10,6 +10,7 @@ import { basicTests } from './basic';
 import { consumeTests } from './consume';
 import { type StoreTestSuiteOptions, useStore } from './context';
 import { serviceTests } from './e2e';
+import { securityTests } from './security';
 import { sweepTests } from './sweep';
 
 export type { StoreTestSuiteOptions } from './context';
@@ -35,5 +36,6 @@ export function storeTestSuite(options: StoreTestSuiteOptions): void {
     sweepTests(store);
     atomicTests(store, options.concurrency ?? 200);
     serviceTests(store);
+    securityTests(store);
   });
 }
