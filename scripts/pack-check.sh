@@ -14,6 +14,11 @@ for p in core test-suite redis postgres mongodb koa next cli; do
   (cd "$root/packages/$p" && npm pack --silent --pack-destination "$work/tarballs" >/dev/null)
 done
 ls "$work/tarballs"
+# every package says MIT: the licence text must travel in every tarball
+for t in "$work"/tarballs/*.tgz; do
+  tar -tzf "$t" | grep -qx 'package/LICENSE' || { echo "pack-check: $(basename "$t") has no LICENSE" >&2; exit 1; }
+done
+echo "LICENSE: in every tarball"
 
 cp "$root/scripts/pack-check/"* "$work/app/"
 cd "$work/app"
