@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { TokenAccess, TokenInfo } from '@tokenaccess/core';
-import { requireAnyScope, requireScopes, tokenAuth, type TokenState } from '@tokenaccess/koa';
+import { requestOrigin, requireAnyScope, requireScopes, tokenAuth, type TokenState } from '@tokenaccess/koa';
 import { readJson } from './body';
 import { jsonErrors } from './errors';
 import { type User, type Users, createUsers } from './users';
@@ -171,9 +171,13 @@ export function createApp({ tokens, files, users = createUsers() }: AppOptions):
   return app;
 }
 
-/** This server as clients see it. (Koa 3's `ctx.origin` is the `Origin` request header, not this.) */
+/**
+ * This server as clients see it, and as `tokenAuth` verifies links against: `ctx.protocol` and
+ * `ctx.host`, refused when the Host header is not a plain host (`a.test/x?` would bind the link
+ * to another path). Koa 3's `ctx.origin` is the `Origin` request header, not this.
+ */
 function baseUrl(ctx: Koa.Context): string {
-  return `${ctx.protocol}://${ctx.host}`;
+  return requestOrigin(ctx) ?? ctx.throw(400, 'The Host header is not a valid host.');
 }
 
 async function isFile(path: string): Promise<boolean> {

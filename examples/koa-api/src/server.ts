@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTokenAccess } from '@tokenaccess/core';
 import { createApp } from './app';
+import { rejectionLine } from './log';
 import { openStore } from './store';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -10,7 +11,7 @@ const files = process.env.FILES_DIR ?? join(tmpdir(), 'koa-api-files');
 const opened = await openStore(process.env.TOKENACCESS_STORE ?? 'memory:');
 const tokens = createTokenAccess({
   store: opened.store,
-  onRejected: (e) => console.log(`[koa-api] refused ${e.code} (${e.status}): ${e.reason}${e.tokenId ? ` token=${e.tokenId}` : ''}`),
+  onRejected: (e) => console.log(rejectionLine(e)),
 });
 
 await ensureDemoFiles(files);

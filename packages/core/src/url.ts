@@ -99,10 +99,10 @@ export function canonicalize(url: string, options: { tokenParam: string; exclude
   if (absolute && parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalid(`url must use http or https (got ${parsed.protocol})`);
   const unsafe = unsafePathReason(rawPathOf(url, absolute));
 
-  const path = parsed.pathname
-    .split('/')
-    .map((seg) => encode(safeDecode(seg)))
-    .join('/');
+  // The path as the server routes it: nothing decoded (a raw-path router sends `/%64ocs` to
+  // another handler than `/docs`), only the hex case of escapes made one, and what a client
+  // would send escaped (non-ASCII as UTF-8, spaces) escaped, as the WHATWG parser does.
+  const path = parsed.pathname.replace(/%[0-9a-f]{2}/gi, (m) => m.toUpperCase());
 
   const pairs: [string, string][] = [];
   const tokens: string[] = [];
@@ -128,8 +128,8 @@ export function canonicalize(url: string, options: { tokenParam: string; exclude
 }
 
 /**
- * Canonicalises a URL for matching: the path with every segment decoded and re-encoded one way
- * (`/caf%C3%A9` = `/café`, `%7e` = `~`, but `%2F` stays a character of its segment), and the
+ * Canonicalises a URL for matching: the path as a server routes it, never decoded (`/caf%c3%a9`
+ * = `/caf%C3%A9` = `/café`, but `%7E` ≠ `~` and `%2F` ≠ `/`, as a raw-path router sees them), and the
  * query as a sorted multiset of form-decoded pairs (`%2C` = `,`, `+` = `%20`, `a=1&b=2` =
  * `b=2&a=1`, `ids[]=1&ids[]=2` kept as two pairs, `flag` = `flag=`). Pairs whose key is in
  * `exclude` are left out; the values of `tokenParam` are returned in `tokens`. The fragment

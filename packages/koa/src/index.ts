@@ -19,4 +19,5 @@
 export { tokenAuth } from './token-auth';
 export { requireScopes, requireAnyScope } from './scopes';
 export { respondTokenError, throwTokenError, errorHeaders } from './respond';
+export { requestOrigin } from './request-url';
 export type { TokenState, TokenAuthOptions, TokenContext, TokenErrorHandler } from './types';

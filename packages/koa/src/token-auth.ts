@@ -1,6 +1,7 @@
 import { type AuthenticateOptions, type RequestLike, TokenAccessError, type VerifyError, type VerifyResult, validateScopes, verifyError } from '@tokenaccess/core';
 import type { Middleware } from 'koa';
 import { type AuthMarker, MARKER, respondTokenError } from './respond';
+import { requestUrl } from './request-url';
 import type { TokenAuthOptions, TokenContext, TokenState } from './types';
 
 const msg = (text: string) => `[tokenaccess] [koa] ${text}`;
@@ -38,7 +39,11 @@ export function tokenAuth<User = unknown>(options: TokenAuthOptions<User>): Midd
   const authOptions: AuthenticateOptions = { urlTokens: options.urlTokens ?? false };
   // validated now, so a malformed scope fails at start-up rather than as a 500 on each request
   if (options.scopes && options.scopes.length > 0) authOptions.scopes = validateScopes(options.scopes, msg('tokenAuth scopes'));
-  if (options.mode) authOptions.mode = options.mode;
+  if (options.mode !== undefined) {
+    // checked now: at request time core's `invalid_argument` would be answered as the client's 400
+    if (options.mode !== 'all' && options.mode !== 'any') throw new TokenAccessError('invalid_argument', msg(`mode must be 'all' or 'any' (got ${JSON.stringify(options.mode)})`));
+    authOptions.mode = options.mode;
+  }
   if (options.header) authOptions.header = options.header;
 
   const urlTokens = authOptions.urlTokens === true;
@@ -47,17 +52,19 @@ export function tokenAuth<User = unknown>(options: TokenAuthOptions<User>): Midd
   const middleware = async (ctx: TokenContext, next: () => Promise<unknown>): Promise<void> => {
     const state = ctx.state as Record<string | symbol, unknown>;
     state[MARKER] = marker;
-    // The URL matters only for URL tokens; then it is `ctx.href` (origin + originalUrl), the URL
-    // the client asked for, also under a router prefix or koa-mount. Without a Host header only
-    // the path is known.
-    const request: RequestLike = { headers: ctx.headers, method: ctx.method, ...(urlTokens ? { url: ctx.host ? ctx.href : ctx.originalUrl } : {}) };
+    // The URL matters only for URL tokens: the origin this server serves plus the raw request
+    // target, as the router routes it (never `ctx.href`, which trusts an absolute-form target's
+    // authority, and never a resolved path). No URL (a bad or missing Host): no URL token is read.
+    const url = urlTokens ? requestUrl(ctx) : undefined;
+    const request: RequestLike = { headers: ctx.headers, method: ctx.method, ...(url !== undefined ? { url } : {}) };
     let result: VerifyResult;
     try {
       result = await tokens.authenticate(request, withGetToken(ctx));
     } catch (err) {
       // Core returns refusals and turns store failures into `unavailable`; what is still thrown
-      // is an infrastructure failure (503), or a misconfiguration such as an invalid scope (500).
-      if (err instanceof TokenAccessError && err.code !== 'unavailable') throw err;
+      // is an infrastructure failure (503), or a misconfiguration: a 500, never the error's own
+      // `status` 400 with an exposed message, which would blame the client and go unlogged.
+      if (err instanceof TokenAccessError && err.code !== 'unavailable') ctx.throw(500, err.message, { cause: err });
       ctx.app.emit('error', err, ctx);
       result = { ok: false, error: verifyError('unavailable', { realm: tokens.realm }) };
     }

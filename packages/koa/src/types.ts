@@ -59,8 +59,11 @@ export interface TokenAuthOptions<User = unknown> {
   getToken?: (ctx: TokenContext) => string | null | undefined | Promise<string | null | undefined>;
   /**
    * Also accept a URL token (a share link) in the query, verified against this exact request
-   * URL (`ctx.href`) and method. Off by default in Koa so an API whose own query uses a `token`
-   * parameter is not refused; turn it on for the routes that serve links. @default false
+   * and method: the origin this server serves (`requestOrigin(ctx)`: `ctx.protocol` and
+   * `ctx.host`) plus the request target's path and query exactly as received (never resolved,
+   * so `/admin/../files` is not `/files`). A request whose Host is missing or not a plain
+   * `host[:port]` carries no URL token. Off by default in Koa so an API whose own query uses a
+   * `token` parameter is not refused; turn it on for the routes that serve links. @default false
    */
   urlTokens?: boolean;
   /** Header carrying the token (`Bearer ` optional in a custom header). @default 'authorization' */

@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import type { Server } from 'node:http';
 import type Koa from 'koa';
 import { type TokenStore, createTokenAccess, memoryStore } from '@tokenaccess/core';
@@ -41,4 +41,47 @@ export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 export function brokenStore(): TokenStore {
   const fail = () => Promise.reject(new Error('connection refused (deliberately broken store)'));
   return { insert: fail, findByHash: fail, findById: fail, consume: fail, list: fail, deleteById: fail, deleteByHash: fail, deleteBySubject: fail, sweep: fail };
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Sends one request written byte for byte over a socket (`fetch` and `http.request` would
+ * normalise or re-encode the request target), with `Connection: close`, and reads the response.
+ *
+ * @example rawRequest(srv, 'GET /admin/../files?id=7 HTTP/1.1', { host: 'a.test' })
+ */
+export function rawRequest(srv: Running, requestLine: string, headers: Record<string, string> = {}): Promise<RawResponse> {
+  const { port } = srv.server.address() as AddressInfo;
+  const head = [requestLine, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), 'Connection: close', '', ''].join('\r\n');
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(head, 'latin1'));
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const text = Buffer.concat(chunks).toString('latin1'); // byte offsets, for chunk sizes
+      const split = text.indexOf('\r\n\r\n');
+      const lines = text.slice(0, split).split('\r\n');
+      const out: Record<string, string> = {};
+      for (const line of lines.slice(1)) out[line.slice(0, line.indexOf(':')).toLowerCase()] = line.slice(line.indexOf(':') + 1).trim();
+      let body = text.slice(split + 4);
+      if (out['transfer-encoding'] === 'chunked') {
+        let decoded = '';
+        for (let i = 0; ; ) {
+          const eol = body.indexOf('\r\n', i);
+          const size = parseInt(body.slice(i, eol), 16);
+          if (!size) break;
+          decoded += body.slice(eol + 2, eol + 2 + size);
+          i = eol + 2 + size + 2;
+        }
+        body = decoded;
+      }
+      resolve({ status: Number(lines[0]!.split(' ')[1]), headers: out, body: Buffer.from(body, 'latin1').toString('utf8') });
+    });
+  });
 }

@@ -125,7 +125,7 @@ describe('cron batch URL: several uses, bound to its exact query', () => {
       expect(res.status, v).toBe(401);
       expect(await res.json()).toEqual({ error: 'invalid_token', message: 'The access token is not valid for this URL.' });
     }
-    // the link was issued for GET/HEAD: another method is another request
+    // the link was issued for GET (the default): another method is another request
     expect((await fetch(link.url, { method: 'POST' })).status).toBe(401);
     expect((await tokens.get(link.info.id))?.uses).toBe(0);
     expect((await fetch(link.url)).status).toBe(200);
