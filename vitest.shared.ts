@@ -8,6 +8,8 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
  * a build. The packed-tarball check (scripts/pack-check) covers the built `dist/`.
  */
 export const alias = {
+  // the subpath first: a string alias also matches `<key>/…`
+  '@tokenaccess/core/store': here('./packages/core/src/store-kit.ts'),
   '@tokenaccess/core': here('./packages/core/src/node.ts'),
   '@tokenaccess/test-suite': here('./packages/test-suite/src/index.ts'),
   '@tokenaccess/redis': here('./packages/redis/src/index.ts'),

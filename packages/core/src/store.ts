@@ -85,8 +85,9 @@ export interface TokenStore {
   /**
    * The one atomic read-check-count-touch. Semantics are those of {@link evaluateConsume}:
    * refuse with the first failing reason; on success count a use (only when `maxUses` is set)
-   * and touch `lastUsedAt` (only when stale). A store may delete a record that this use
-   * exhausted, in which case later calls answer `not_found` instead of `exhausted`.
+   * and touch `lastUsedAt` (only when stale). Every store answers the same code for the same
+   * history: a used-up token answers `exhausted` until it would have expired or is swept (a
+   * store that deletes the record keeps a tombstone that answers so).
    * When nothing must change (unlimited token, fresh `lastUsedAt`) it should write nothing.
    */
   consume(hash: string, now: Date, policy: ConsumePolicy): Promise<ConsumeResult>;

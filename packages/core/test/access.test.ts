@@ -216,6 +216,8 @@ describe('fail closed', () => {
 
   it('a hanging store gives unavailable at the default deadline of 2 s (on a fake clock), with no unhandled rejection', async () => {
     const { token } = await createTokenAccess({ store: memoryStore() }).issue({ subject: 'u', name: 'n' });
+    // let the deadline watcher of earlier tests' calls drain and stop its real interval
+    await new Promise((r) => setTimeout(r, 300));
     vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
     try {
       const tokens = createTokenAccess({ store: hangingStore() });

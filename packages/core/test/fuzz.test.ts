@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const SEED = 20261202;
-const CODES = new Set<VerifyErrorCode>(['missing', 'invalid_request', 'malformed', 'not_found', 'expired', 'exhausted', 'url_mismatch', 'insufficient_scope', 'disabled', 'rate_limited', 'unavailable']);
+const CODES = new Set<VerifyErrorCode>(['missing', 'invalid_request', 'malformed', 'not_found', 'expired', 'exhausted', 'url_mismatch', 'insufficient_scope', 'unavailable']);
 
 const events: RejectionEvent[] = [];
 const tokens = createTokenAccess({ store: memoryStore(), onRejected: (e) => void events.push(e), ignoreParams: ['utm_source'] });

@@ -1,0 +1,111 @@
+import { TOMBSTONE_MS, TokenAccessError, checkListQuery, deadlines, judgeRead, purgeAt, storeError, sweepInBatches, timeDeadline } from '@tokenaccess/core/store';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+const at = (iso: string) => new Date(iso);
+
+describe('deadlines: the one watcher', () => {
+  afterEach(() => vi.useRealTimers());
+  const fail = (what: string, err: unknown, timedOut: boolean) => storeError('kit', timedOut ? `${what} (deadline)` : what, err);
+
+  it('rejects with unavailable at the deadline, and never maps a late reply', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'] });
+    const calls = deadlines(1000, fail);
+    let release!: (v: string) => void;
+    const mapped: string[] = [];
+    const p = calls.then('consume', new Promise<string>((r) => (release = r)), (v) => mapped.push(v));
+    const outcome = p.then(
+      () => 'resolved',
+      (e: unknown) => e,
+    );
+    await vi.advanceTimersByTimeAsync(900);
+    await vi.advanceTimersByTimeAsync(300);
+    const err = await outcome;
+    expect(err).toBeInstanceOf(TokenAccessError);
+    expect(err).toMatchObject({ code: 'unavailable', message: '[tokenaccess] [kit] consume (deadline) failed: no answer within 1000 ms' });
+    release('late');
+    await Promise.resolve();
+    expect(mapped).toEqual([]);
+  });
+
+  it('maps a call that throws or rejects, passes TokenAccessError through, and maps values in time', async () => {
+    const calls = deadlines(1000, fail);
+    await expect(calls.run('get', () => { throw new Error('boom'); })).rejects.toMatchObject({ code: 'unavailable', message: '[tokenaccess] [kit] get failed: boom' });
+    await expect(calls.run('get', () => Promise.reject(new TokenAccessError('duplicate', 'dup')))).rejects.toMatchObject({ code: 'duplicate' });
+    await expect(calls.then('get', Promise.resolve(2), (v) => v * 21)).resolves.toBe(42);
+    await expect(deadlines(0, fail).run('get', () => Promise.reject(new Error('x')))).rejects.toMatchObject({ code: 'unavailable' });
+  });
+
+  it('refuses a timeout that is not a finite number >= 0', () => {
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) expect(() => deadlines(bad, fail)).toThrow(TokenAccessError);
+  });
+});
+
+describe('sweepInBatches: the same batch and progress rules for every store', () => {
+  it('reports after each deleting batch and once at the end; an empty sweep reports 0 once', async () => {
+    const progress: number[] = [];
+    const left = [3, 3, 1];
+    const total = await sweepInBatches('kit', { batchSize: 3, onProgress: (n) => progress.push(n) }, async (size) => {
+      const deleted = left.shift() ?? 0;
+      return { deleted, more: deleted === size };
+    });
+    expect([total, progress]).toEqual([7, [3, 6, 7]]);
+    const empty: number[] = [];
+    expect(await sweepInBatches('kit', { onProgress: (n) => empty.push(n) }, async () => ({ deleted: 0, more: false }))).toBe(0);
+    expect(empty).toEqual([0]);
+  });
+
+  it.each([0, -1, 1.5, 10_001, Number.NaN])('batchSize %s is refused', async (batchSize) => {
+    await expect(sweepInBatches('kit', { batchSize }, async () => ({ deleted: 0, more: false }))).rejects.toMatchObject({ code: 'invalid_argument' });
+  });
+});
+
+describe('checkListQuery', () => {
+  it.each([
+    [{ limit: 0 }],
+    [{ limit: 1001 }],
+    [{ limit: 1.5 }],
+    [{ limit: 10, kind: 'session' }],
+    [{ limit: 10, subject: '' }],
+    [{ limit: 10, cursor: '' }],
+    [{ limit: 10, cursor: 'x'.repeat(257) }],
+  ])('%j is refused', (query) => {
+    expect(() => checkListQuery('kit', query as never)).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
+  });
+});
+
+describe('expiry arithmetic', () => {
+  const base = { createdAt: at('2026-01-01T00:00:00Z'), uses: 0 };
+  it('timeDeadline is the earlier of expiresAt and the idle deadline', () => {
+    expect(timeDeadline(base)).toBeUndefined();
+    expect(timeDeadline({ ...base, expiresAt: at('2026-02-01T00:00:00Z'), idleTimeout: 86_400_000 })).toBe(Date.parse('2026-01-02T00:00:00Z'));
+    expect(timeDeadline({ ...base, idleTimeout: 1000, lastUsedAt: at('2026-01-05T00:00:00Z') })).toBe(Date.parse('2026-01-05T00:00:01Z'));
+  });
+
+  it('purgeAt keeps a used-up token until its deadline, or a tombstone period after its last use', () => {
+    const used = { ...base, maxUses: 1, uses: 1, lastUsedAt: at('2026-01-03T00:00:00Z') };
+    expect(purgeAt({ ...used, expiresAt: at('2026-01-10T00:00:00Z') })).toBe(Date.parse('2026-01-10T00:00:00Z'));
+    expect(purgeAt(used)).toBe(Date.parse('2026-01-03T00:00:00Z') + TOMBSTONE_MS);
+    expect(purgeAt({ ...base, maxUses: 2, uses: 1 })).toBeUndefined();
+    expect(purgeAt({ ...base, expiresAt: at('2026-01-10T00:00:00Z') }, 5000)).toBe(Date.parse('2026-01-10T00:00:05Z'));
+  });
+});
+
+describe('judgeRead: the read-first path', () => {
+  const record = { id: 'i', kind: 'access' as const, name: 'n', scopes: ['*'], uses: 0, createdAt: at('2026-01-01T00:00:00Z'), hint: 'tka_x', hash: 'h' };
+  const now = Date.parse('2026-01-01T00:00:10Z');
+  it('answers a fresh unlimited token and a refusal from the read; runs the atomic step only to write', async () => {
+    let atomic = 0;
+    const step = async () => {
+      atomic++;
+      return { ok: true as const, record };
+    };
+    const policy = { lastUsedResolution: 60_000 };
+    expect(await judgeRead(null, now, policy, step)).toEqual({ ok: false, reason: 'not_found' });
+    expect(await judgeRead({ ...record, lastUsedAt: at('2026-01-01T00:00:05Z') }, now, policy, step)).toMatchObject({ ok: true });
+    expect(await judgeRead({ ...record, expiresAt: at('2026-01-01T00:00:01Z') }, now, policy, step)).toMatchObject({ ok: false, reason: 'expired' });
+    expect(atomic).toBe(0);
+    await judgeRead(record, now, policy, step); // never used: lastUsedAt must be written
+    await judgeRead({ ...record, maxUses: 5 }, now, policy, step);
+    expect(atomic).toBe(2);
+  });
+});
