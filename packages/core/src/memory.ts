@@ -1,12 +1,10 @@
-import { DuplicateTokenError, invalid } from './errors';
+import { DuplicateTokenError } from './errors';
+import { checkListQuery, sweepInBatches } from './kit/args';
 import { type ConsumePolicy, type ConsumeResult, type ListPage, type ListQuery, type SweepOptions, type TokenStore, bindingMatches, deadAt, satisfiesScopes } from './store';
 import type { JsonValue, TokenInfo, UrlBinding } from './types';
 
-/** Options of {@link memoryStore}. */
-export interface MemoryStoreOptions {
-  /** Delete a token on the `consume` that uses it up, as Redis does. @default false */
-  deleteExhausted?: boolean;
-}
+/** Options of {@link memoryStore} (none yet; kept so options can be added without a break). */
+export type MemoryStoreOptions = Record<string, never>;
 
 /**
  * The stored form: one fixed shape, times as epoch ms, arrays frozen. Keeps the hot path
@@ -65,7 +63,7 @@ class Entry {
  * const tokens = createTokenAccess({ store: memoryStore() });
  * ```
  */
-export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { readonly size: number } {
+export function memoryStore(_options: MemoryStoreOptions = {}): TokenStore & { readonly size: number } {
   const byHash = new Map<string, Entry>();
   const byId = new Map<string, Entry>();
   // ids sort in creation order; kept sorted for cursor pagination
@@ -118,13 +116,13 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
       if (policy.scopes && !satisfiesScopes(e.scopes, policy.scopes)) return { ok: false, reason: 'insufficient_scope', record: e.info() };
       if (e.maxUses !== undefined) e.uses++;
       if (e.lastUsedAt === undefined || t - e.lastUsedAt >= policy.lastUsedResolution) e.lastUsedAt = t;
-      if (options.deleteExhausted && e.maxUses !== undefined && e.uses >= e.maxUses) remove(e);
       return { ok: true, record: e.info() };
     },
     async list(query: ListQuery): Promise<ListPage> {
+      checkListQuery('memory', query);
       let i = 0;
       if (query.cursor !== undefined) {
-        const after = decodeCursor(query.cursor);
+        const after = query.cursor;
         i = indexOf(after);
         if (order[i] === after) i++;
       }
@@ -159,23 +157,19 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
       }
       return n;
     },
-    async sweep(now: Date, opts: SweepOptions = {}) {
-      const batch = opts.batchSize ?? 1000;
+    sweep(now: Date, opts?: SweepOptions) {
       const t = now.getTime();
-      let n = 0;
-      for (const e of [...byHash.values()]) {
-        if (deadAt(e, t)) {
-          remove(e);
-          if (++n % batch === 0) opts.onProgress?.(n);
+      return sweepInBatches('memory', opts, async (size) => {
+        let deleted = 0;
+        for (const e of byHash.values()) {
+          if (deleted === size) break;
+          if (deadAt(e, t)) {
+            remove(e);
+            deleted++;
+          }
         }
-      }
-      if (n % batch !== 0 || n === 0) opts.onProgress?.(n);
-      return n;
+        return { deleted, more: deleted === size };
+      });
     },
   };
-}
-
-function decodeCursor(cursor: string): string {
-  if (typeof cursor !== 'string' || cursor.length === 0 || cursor.length > 128) throw invalid('cursor is not one this store returned');
-  return cursor;
 }
