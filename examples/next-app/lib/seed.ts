@@ -9,6 +9,12 @@ export interface Seed {
   limited: string;
   sharePage: string;
   shareFile: string;
+  /** Share pages whose id needs encoding: `café`, and `a%2Fb` (a literal `%2F`, not a slash). */
+  sharePageCafe: string;
+  sharePageLiteral: string;
+  /** A download link the raw-target tests try to walk, and one bound to another host. */
+  walkFile: string;
+  tenantFile: string;
 }
 
 export async function seed(file: string): Promise<void> {
@@ -17,7 +23,23 @@ export async function seed(file: string): Promise<void> {
   const billing = await tokens.issue({ subject: 'billing', name: 'billing', scopes: ['billing:read'] });
   const limited = await tokens.issue({ subject: 'batch', name: 'one job', scopes: ['jobs:run'], maxUses: 1 });
   const sharePage = await tokens.issueUrl({ url: '/share/q3-report?lang=en', expiresIn: '1h', maxUses: 1 });
-  const shareFile = await tokens.issueUrl({ url: '/api/files/q3.pdf', expiresIn: '1h', maxUses: 1 });
-  const out: Seed = { reader: reader.token, admin: admin.token, billing: billing.token, limited: limited.token, sharePage: sharePage.url, shareFile: shareFile.url };
+  // A URL token holds no scopes unless given: the download route asks for files:read.
+  const shareFile = await tokens.issueUrl({ url: '/api/files/q3.pdf', scopes: ['files:read'], expiresIn: '1h', maxUses: 1 });
+  const sharePageCafe = await tokens.issueUrl({ url: '/share/caf%C3%A9?lang=en', expiresIn: '1h', maxUses: 1 });
+  const sharePageLiteral = await tokens.issueUrl({ url: '/share/a%252Fb?lang=en', expiresIn: '1h', maxUses: 1 });
+  const walkFile = await tokens.issueUrl({ url: '/api/files/walk.pdf', scopes: ['files:read'], expiresIn: '1h', maxUses: 1 });
+  const tenantFile = await tokens.issueUrl({ url: 'http://tenant-a.test/api/files/tenant.pdf', scopes: ['files:read'], expiresIn: '1h', maxUses: 1 });
+  const out: Seed = {
+    reader: reader.token,
+    admin: admin.token,
+    billing: billing.token,
+    limited: limited.token,
+    sharePage: sharePage.url,
+    shareFile: shareFile.url,
+    sharePageCafe: sharePageCafe.url,
+    sharePageLiteral: sharePageLiteral.url,
+    walkFile: walkFile.url,
+    tenantFile: tenantFile.url,
+  };
   await writeFile(file, JSON.stringify(out), { mode: 0o600 });
 }

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Seed } from '../lib/seed';
+import { raw } from './raw';
 
 const appDir = fileURLToPath(new URL('..', import.meta.url));
 const nextBin = createRequire(import.meta.url).resolve('next/dist/bin/next');
@@ -21,6 +22,7 @@ const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'productio
 let server: ChildProcess | undefined;
 let tmp = '';
 let base = '';
+let port = 0;
 let seed: Seed;
 let serverLog = '';
 
@@ -78,7 +80,7 @@ beforeAll(async () => {
 
   tmp = await mkdtemp(join(tmpdir(), 'tokenaccess-next-e2e-'));
   const seedFile = join(tmp, 'seed.json');
-  const port = await freePort();
+  port = await freePort();
   base = `http://127.0.0.1:${port}`;
   server = spawn(process.execPath, [nextBin, 'start', '-p', String(port), '-H', '127.0.0.1'], {
     cwd: appDir,
@@ -207,5 +209,100 @@ describe('Server Component (requireToken)', () => {
     const scope = await get('/account', bearer(seed.billing));
     expect(scope.status).toBe(403);
     expect(await scope.text()).toContain('403: your token does not allow this page');
+  });
+});
+
+// Security cases, sent with raw request targets (test/raw.ts): fetch would normalise them away.
+// What Next 16 does before any of our code runs is part of what is pinned here.
+describe('odd spellings of a path (raw request targets)', () => {
+  it('Next redirects `//`, `\\` and a trailing slash before the proxy; the redirect target is guarded', async () => {
+    for (const target of ['/api//admin/stats', '/api/admin\\stats', '/api/admin/stats/']) {
+      const res = await raw(port, target);
+      expect(res.status, target).toBe(308);
+      expect(res.headers.location, target).toBe('/api/admin/stats');
+    }
+    expect((await raw(port, '/api/admin/stats')).status).toBe(401);
+  });
+
+  it('Next routes paths case-sensitively and an encoded slash as a character: no other spelling reaches a guarded handler', async () => {
+    const admin = bearer(seed.admin);
+    expect((await raw(port, '/api/admin/stats', admin)).status).toBe(200);
+    for (const target of ['/API/admin/stats', '/api/ADMIN/stats', '/api/admin/STATS', '/api/admin%2Fstats', '/api/%61dmin/stats']) {
+      expect((await raw(port, target, admin)).status, target).toBe(404);
+    }
+    // the proxy matches decoded segments, so the %61 spelling is still held to the admin rule
+    expect((await raw(port, '/api/%61dmin/stats', bearer(seed.reader))).status).toBe(403);
+  });
+
+  it('the proxy refuses spellings a handler could walk: ..%2F, %5C, double-encoded dots', async () => {
+    for (const target of ['/api/public/..%2Fadmin%2Fstats', '/api/public/..%5Cadmin', '/api/public/%252e%252e/admin/stats', '/share/..%2Fapi%2Ffiles%2Fq3.pdf']) {
+      const res = await raw(port, target);
+      expect(res.status, target).toBe(400);
+      expect(res.headers['www-authenticate'], target).toContain('error="invalid_request"');
+    }
+  });
+});
+
+describe('a share link opens its own resource only (raw request targets)', () => {
+  const tokenOf = (url: string) => new URL(url, 'http://x').searchParams.get('token')!;
+
+  it('walked and encoded spellings of a download link: refused, unspent; Next resolves dot segments before routing', async () => {
+    const t = tokenOf(seed.walkFile); // bound to /api/files/walk.pdf, one use
+    for (const target of [`/api/admin/..%5Cfiles/walk.pdf?token=${t}`, `/api/files/x%2F..%2Fwalk.pdf?token=${t}`, `/api/files/walk.pdf%5C?token=${t}`]) {
+      expect((await raw(port, target)).status, target).toBe(400); // the proxy
+    }
+    // resolved by Next to /api/files/other.pdf: another resource, refused by the handler
+    const other = await raw(port, `/api/files/walk.pdf/../other.pdf?token=${t}`);
+    expect(other.status).toBe(401);
+    expect(other.headers['www-authenticate']).toContain('error="invalid_token"');
+    // Next resolves /api/admin/%2e%2e/files/walk.pdf to /api/files/walk.pdf before routing: the
+    // admin route never runs, and the handler, the page and the proxy see only the resolved path
+    // (the raw target is not available to them). The link opens what it was issued for.
+    const own = await raw(port, `/api/admin/%2e%2e/files/walk.pdf?token=${t}`);
+    expect(own.status).toBe(200);
+    expect(own.headers['content-disposition']).toBe('attachment; filename="walk.pdf"');
+    expect((await raw(port, `/./api/files/walk.pdf?token=${t}`)).status).toBe(401); // spent
+  });
+
+  it('share pages: params arrive percent-encoded; a link for /share/a%252Fb never opens /share/a%2Fb', async () => {
+    const literal = tokenOf(seed.sharePageLiteral); // bound to /share/a%252Fb (the id "a%2Fb")
+    const wrong = await raw(port, `/share/a%2Fb?lang=en&token=${literal}`); // the id "a/b"
+    expect(wrong.status).toBe(401);
+    const right = await raw(port, seed.sharePageLiteral);
+    expect(right.status).toBe(200);
+    expect(right.headers['referrer-policy']).toBe('no-referrer');
+
+    const cafe = await raw(port, seed.sharePageCafe); // /share/caf%C3%A9
+    expect(cafe.status).toBe(200);
+    expect(cafe.body).toContain('Shared report: <!-- -->caf%C3%A9');
+  });
+
+  it('getToken / requireToken never take a share link from the URL', async () => {
+    const t = tokenOf(seed.shareFile);
+    for (const target of [`/account?token=${t}`, `/x/../account?token=${t}`]) {
+      const res = await raw(port, target);
+      expect(res.status, target).toBe(401);
+      expect(res.body).toContain('401: not signed in');
+    }
+  });
+});
+
+describe('origin (checkOrigin) over raw HTTP', () => {
+  const path = (url: string) => url.slice(url.indexOf('/', 'http://'.length));
+
+  it('a link bound to tenant-a.test opens on that Host only; an absolute-form target never decides the origin', async () => {
+    const onA = path(seed.tenantFile); // /api/files/tenant.pdf?token=…
+    expect((await raw(port, onA, { host: 'tenant-b.test' })).status).toBe(401);
+    expect((await raw(port, onA, { host: 'tenant-b.test', 'x-forwarded-host': 'tenant-a.test' })).status).toBe(401);
+    // GET http://tenant-a.test/… HTTP/1.1 to tenant-b.test: Next 16 redirects absolute-form
+    // targets (their `//`) before routing, so no handler sees it; nothing is spent
+    const absolute = await raw(port, seed.tenantFile, { host: 'tenant-b.test' });
+    expect(absolute.status).toBe(308);
+    expect(absolute.headers.location).toBe(seed.tenantFile);
+
+    const ok = await raw(port, onA, { host: 'tenant-a.test' });
+    expect(ok.status).toBe(200);
+    expect(ok.headers['content-disposition']).toBe('attachment; filename="tenant.pdf"');
+    expect((await raw(port, onA, { host: 'tenant-a.test' })).status).toBe(401); // one use
   });
 });

@@ -1,4 +1,5 @@
 import type { TokenInfo } from '@tokenaccess/core';
+import { setupError } from './errors';
 
 /** Names of the request headers the proxy forwards verified claims in. */
 export interface ForwardHeaders {
@@ -28,7 +29,7 @@ export const FORWARD_HEADERS: Required<ForwardHeaders> = {
 export function resolveForwardHeaders(names: ForwardHeaders | undefined): Required<ForwardHeaders> {
   const out = { ...FORWARD_HEADERS, ...names };
   for (const [k, v] of Object.entries(out)) {
-    if (typeof v !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(v)) throw new TypeError(`[tokenaccess] [next] forward header name for ${k} is not a valid header name: ${JSON.stringify(v)}`);
+    if (typeof v !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(v)) throw setupError(`forward header name for ${k} is not a valid header name: ${JSON.stringify(v)}`);
   }
   return { id: out.id.toLowerCase(), subject: out.subject.toLowerCase(), scopes: out.scopes.toLowerCase() };
 }

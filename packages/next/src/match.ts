@@ -4,6 +4,8 @@
  */
 export type PathMatcher = string | RegExp | ((pathname: string, request: Request) => boolean);
 
+import { setupError } from './errors';
+
 const SEGMENT_RE = /^:([A-Za-z_][A-Za-z0-9_]*)([*+?]?)$/;
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -20,7 +22,7 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  */
 export function compilePattern(pattern: string): RegExp {
   if (typeof pattern !== 'string' || !pattern.startsWith('/')) {
-    throw new TypeError(`[tokenaccess] [next] a rule's match pattern must start with '/' (got ${JSON.stringify(pattern)})`);
+    throw setupError(`a rule's match pattern must start with '/' (got ${JSON.stringify(pattern)})`);
   }
   let source = '';
   for (const seg of pattern.split('/').slice(1)) {
@@ -29,7 +31,7 @@ export function compilePattern(pattern: string): RegExp {
     if (m) {
       source += m[2] === '*' ? '(?:/[^/]+)*' : m[2] === '+' ? '(?:/[^/]+)+' : m[2] === '?' ? '(?:/[^/]+)?' : '/[^/]+';
     } else if (/[:()*]/.test(seg)) {
-      throw new TypeError(`[tokenaccess] [next] unsupported pattern segment ${JSON.stringify(seg)} in ${JSON.stringify(pattern)}: use :name, :name?, :name*, :name+ or a RegExp`);
+      throw setupError(`unsupported pattern segment ${JSON.stringify(seg)} in ${JSON.stringify(pattern)}: use :name, :name?, :name*, :name+ or a RegExp`);
     } else {
       source += `/${escape(seg)}`;
     }

@@ -1,4 +1,5 @@
 import type { ScopeMode, TokenAccess, VerifyResult } from '@tokenaccess/core';
+import { setupError } from './errors';
 
 /** What a page receives as `searchParams` (awaited or not), or a `URLSearchParams`. */
 export type PageSearchParams = Record<string, string | string[] | undefined> | URLSearchParams;
@@ -7,8 +8,13 @@ export type PageSearchParams = Record<string, string | string[] | undefined> | U
 export interface VerifyPageTokenOptions {
   tokens: TokenAccess;
   /**
-   * The page's path as it appears in the URL, e.g. `'/share/report'` or
-   * `` `/share/${encodeURIComponent(id)}` `` built from `params`.
+   * The page's path as it appears in the URL, e.g. `'/share/report'`, or `` `/share/${id}` ``
+   * built from `params`. Next passes a page's `params` percent-encoded, exactly as in the URL
+   * (`/share/caf%C3%A9` gives `id: 'caf%C3%A9'`, `/share/a%2Fb` gives `'a%2Fb'`), unlike a route
+   * handler's, which are decoded: join them as they are. Encoding them again (`%` → `%25`)
+   * would make `/share/a%2Fb` verify as `/share/a%252Fb`, another page's link; decoding them
+   * would turn one segment `a%2Fb` into two. Next re-encodes them with `encodeURIComponent`, so
+   * issue page links with segments encoded that way.
    */
   pathname: string;
   /** The page's `searchParams` prop (the Promise or its value). */
@@ -27,11 +33,16 @@ export interface VerifyPageTokenOptions {
  * (in any order). Verifying spends a use, so call it once per render (not in both
  * `generateMetadata` and the page, unless wrapped in React's `cache`).
  *
+ * A page cannot see the raw request target: Next has already resolved dot segments
+ * (`/x/../share/7` renders `/share/7`) and redirected `//` and `\`. A `pathname` holding a dot
+ * segment or a backslash in any encoding matches no link (core's rule), so a param such as
+ * `..%2Fadmin` never walks a link to another page.
+ *
  * @example
  * ```tsx
  * export default async function SharePage({ params, searchParams }: PageProps<'/share/[id]'>) {
- *   const { id } = await params;
- *   const r = await verifyPageToken({ tokens, pathname: `/share/${encodeURIComponent(id)}`, searchParams });
+ *   const { id } = await params; // percent-encoded, as in the URL
+ *   const r = await verifyPageToken({ tokens, pathname: `/share/${id}`, searchParams });
  *   if (!r.ok) return <p>{r.error.message}</p>;
  *   return <Report id={id} />;
  * }
@@ -39,11 +50,11 @@ export interface VerifyPageTokenOptions {
  */
 export async function verifyPageToken(options: VerifyPageTokenOptions): Promise<VerifyResult> {
   if (!options?.tokens || typeof options.tokens.verifyUrl !== 'function') {
-    throw new TypeError('[tokenaccess] [next] verifyPageToken needs `tokens` (the object createTokenAccess returns)');
+    throw setupError('verifyPageToken needs `tokens` (the object createTokenAccess returns)');
   }
   const { tokens, pathname, scopes, mode, method } = options;
   if (typeof pathname !== 'string' || !pathname.startsWith('/') || /[?#]/.test(pathname)) {
-    throw new TypeError(`[tokenaccess] [next] verifyPageToken needs the page's pathname, starting with '/' and without '?' or '#' (got ${JSON.stringify(pathname)})`);
+    throw setupError(`verifyPageToken needs the page's pathname, starting with '/' and without '?' or '#' (got ${JSON.stringify(pathname)})`);
   }
   const params = await options.searchParams;
   const pairs: string[] = [];

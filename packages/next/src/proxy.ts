@@ -1,5 +1,18 @@
-import { type AuthenticateOptions, type ScopeMode, type TokenAccess, type TokenInfo, type VerifyError, type VerifyErrorCode, isWellFormed, toResponse, verifyError } from '@tokenaccess/core';
+import {
+  type AuthenticateOptions,
+  type ScopeMode,
+  type TokenAccess,
+  type TokenInfo,
+  type VerifyError,
+  type VerifyErrorCode,
+  canonicalizeUrl,
+  isWellFormed,
+  parseBearer,
+  toResponse,
+  verifyError,
+} from '@tokenaccess/core';
 import { type NextRequest, NextResponse } from 'next/server.js';
+import { setupError } from './errors';
 import { assertScopes } from './scopes';
 import { type ForwardHeaders, resolveForwardHeaders, setClaims, stripClaims } from './forward';
 import { type PathMatcher, decodePathname, toPredicate } from './match';
@@ -73,6 +86,13 @@ const ALL_BUT_OPTIONS = (m: string) => m !== 'OPTIONS';
  * a middleware can be skipped. URL tokens are format-checked here and verified (spent) only by
  * the handler; see `check` for tokens with a use limit.
  *
+ * Rules match the path as Next routes it: `request.nextUrl.pathname` (dot segments already
+ * resolved by Next), each segment percent-decoded except an encoded `/` (`/api/%61dmin` is
+ * matched as `/api/admin`; `a%2Fb` stays one segment, as Next routes it), case-sensitively (Next
+ * answers `/API/admin` with 404). A path Next would not route as written, or that a handler
+ * could resolve again, is refused with 400 `invalid_request` before any rule: an empty segment
+ * (`//`), a dot segment or a backslash in any encoding (`%2e%2e`, `..%2F`, `%5C`).
+ *
  * @example
  * ```ts
  * // proxy.ts
@@ -92,20 +112,20 @@ const ALL_BUT_OPTIONS = (m: string) => m !== 'OPTIONS';
  */
 export function tokenProxy(options: TokenProxyOptions): (request: NextRequest) => Promise<Response> {
   if (!options?.tokens || typeof options.tokens.authenticate !== 'function') {
-    throw new TypeError('[tokenaccess] [next] tokenProxy needs `tokens` (the object createTokenAccess returns)');
+    throw setupError('tokenProxy needs `tokens` (the object createTokenAccess returns)');
   }
-  if (!Array.isArray(options.rules)) throw new TypeError('[tokenaccess] [next] tokenProxy needs `rules`: an array of { match, scopes }');
+  if (!Array.isArray(options.rules)) throw setupError('tokenProxy needs `rules`: an array of { match, scopes }');
   const { tokens, header, getToken, onError } = options;
   const names = resolveForwardHeaders(typeof options.forward === 'object' ? options.forward : undefined);
   const forward = options.forward !== undefined && options.forward !== false;
   const rules = options.rules.map((rule) => {
+    if (!rule || typeof rule !== 'object' || rule.match === undefined) throw setupError('every rule needs `match`');
     if (rule.check !== undefined && rule.check !== 'verify' && rule.check !== 'format') {
-      throw new TypeError(`[tokenaccess] [next] rule check must be 'verify' or 'format' (got ${JSON.stringify(rule.check)})`);
+      throw setupError(`rule check must be 'verify' or 'format' (got ${JSON.stringify(rule.check)})`);
     }
-    if (!rule || typeof rule !== 'object' || rule.match === undefined) throw new TypeError('[tokenaccess] [next] every rule needs `match`');
     assertScopes(rule.scopes, 'rule scopes');
     if (rule.check === 'format' && rule.scopes?.length) {
-      throw new TypeError(`[tokenaccess] [next] a rule with check: 'format' cannot check scopes (${rule.scopes.join(' ')}): that needs the store, use check: 'verify'`);
+      throw setupError(`a rule with check: 'format' cannot check scopes (${rule.scopes.join(' ')}): that needs the store, use check: 'verify'`);
     }
     const methods = rule.methods ? new Set(rule.methods.map((m) => m.toUpperCase())) : null;
     return { rule, test: toPredicate(rule.match), method: methods ? (m: string) => methods.has(m) : ALL_BUT_OPTIONS };
@@ -126,6 +146,10 @@ export function tokenProxy(options: TokenProxyOptions): (request: NextRequest) =
   return async function tokenProxyHandler(request: NextRequest): Promise<Response> {
     const headers = new Headers(request.headers);
     const stripped = stripClaims(headers, names);
+    // Before any rule: a spelling Next would not route as written (it redirects `//` and `\`,
+    // resolves dot segments) or that a handler could resolve again (`..%2F`, `%5C`) matches no
+    // rule safely, so it is refused whatever the rules say.
+    if (!routable(request.nextUrl.pathname, tokens.urlParam)) return refuse('invalid_request', request);
     const pathname = decodePathname(request.nextUrl.pathname);
     const method = request.method.toUpperCase();
     const found = rules.find((r) => r.method(method) && r.test(pathname, request));
@@ -135,14 +159,14 @@ export function tokenProxy(options: TokenProxyOptions): (request: NextRequest) =
     // As in core: `getToken` replaces extraction entirely, so the query is not looked at then.
     const urlTokens = rule.urlTokens === false || getToken ? [] : request.nextUrl.searchParams.getAll(tokens.urlParam);
     if (urlTokens.length > 0) {
-      if (urlTokens.length > 1 || bearerOf(request.headers.get(headerName), bare) !== undefined) return refuse('invalid_request', request);
+      if (urlTokens.length > 1 || parseBearer(request.headers.get(headerName), bare) !== undefined) return refuse('invalid_request', request);
       return wellFormed(urlTokens[0]!) ? pass(request, headers, stripped, undefined, rule) : refuse('malformed', request);
     }
 
     if (rule.check === 'format') {
       let raw: string | null | undefined;
       try {
-        raw = getToken ? await getToken(request) : bearerOf(request.headers.get(headerName), bare);
+        raw = getToken ? await getToken(request) : parseBearer(request.headers.get(headerName), bare);
       } catch {
         return refuse('invalid_request', request);
       }
@@ -176,11 +200,17 @@ function wellFormed(raw: string): boolean {
   return i > 0 && isWellFormed(raw, raw.slice(0, i));
 }
 
-/** `undefined`: none offered; `null`: offered but malformed. Mirrors core's extraction. */
-function bearerOf(value: string | null, bare: boolean): string | null | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const m = /^bearer(?:\s+(.*))?$/i.exec(value.trim());
-  if (!m) return bare ? (/^[\x21-\x7E]+$/.test(value.trim()) ? value.trim() : null) : undefined;
-  const cred = m[1]?.trim();
-  return cred && /^[A-Za-z0-9\-._~+/]+=*$/.test(cred) ? cred : null;
+/**
+ * Whether a request path is in the form Next routes as written: no empty segment (`//`), and
+ * nothing core refuses to compare as routed (a dot segment or a backslash, in any encoding, also
+ * `..%2F` inside a segment, which a route handler receives decoded as `../`). Core owns that rule.
+ */
+function routable(pathname: string, tokenParam: string): boolean {
+  if (pathname.includes('//')) return false;
+  try {
+    canonicalizeUrl(pathname, { tokenParam });
+    return true;
+  } catch {
+    return false;
+  }
 }

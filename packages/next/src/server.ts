@@ -1,5 +1,6 @@
 import type { AuthenticateOptions, TokenAccess, TokenInfo, VerifyError, VerifyResult } from '@tokenaccess/core';
 import { headers } from 'next/headers.js';
+import { setupError } from './errors';
 
 /** Options of {@link getToken} and {@link requireToken}. */
 export interface ServerTokenOptions extends Omit<AuthenticateOptions, 'urlTokens'> {
@@ -27,6 +28,11 @@ export interface RequireTokenOptions extends ServerTokenOptions {
  * Thrown by {@link requireToken} when the request carries no acceptable token and no Next
  * interrupt applies. `error` is core's verification error (`code`, `status`, `message`).
  *
+ * It is a refusal, not a misuse, so it is not a `TokenAccessError` (whose codes name bad input
+ * and failing stores: every setup error of this package is one). It carries the same
+ * http-errors fields, `status` (the refusal's HTTP status) and `expose` (true
+ * below 500: the message is core's generic one for the code), so one error handler answers both.
+ *
  * @example
  * ```ts
  * try {
@@ -41,10 +47,13 @@ export class TokenRequiredError extends Error {
   override readonly name = 'TokenRequiredError';
   readonly error: VerifyError;
   readonly status: VerifyError['status'];
+  /** Whether the message may be shown to the client (http-errors' `expose`): `status < 500`. */
+  readonly expose: boolean;
   constructor(error: VerifyError) {
     super(`[tokenaccess] [next] ${error.message} (${error.code})`);
     this.error = error;
     this.status = error.status;
+    this.expose = error.status < 500;
   }
 }
 
@@ -68,7 +77,7 @@ export class TokenRequiredError extends Error {
  */
 export async function getToken(options: ServerTokenOptions): Promise<VerifyResult> {
   if (!options?.tokens || typeof options.tokens.authenticate !== 'function') {
-    throw new TypeError('[tokenaccess] [next] getToken needs `tokens` (the object createTokenAccess returns)');
+    throw setupError('getToken needs `tokens` (the object createTokenAccess returns)');
   }
   // requireToken passes its own options through: keep its keys out of core's.
   const { tokens, onError: _onError, interrupts: _interrupts, ...check } = options as RequireTokenOptions;

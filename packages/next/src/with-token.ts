@@ -1,5 +1,6 @@
 import { type AuthenticateOptions, type TokenAccess, type TokenInfo, type VerifyError, toResponse } from '@tokenaccess/core';
 import type { NextRequest } from 'next/server.js';
+import { setupError } from './errors';
 import { assertScopes } from './scopes';
 
 /** Options of {@link withToken}. */
@@ -16,10 +17,35 @@ export interface WithTokenOptions extends AuthenticateOptions {
 /** A route handler that also receives the verified token. `Ctx` is whatever Next passes (`{ params: Promise<…> }`). */
 export type TokenRouteHandler<Ctx> = (request: NextRequest, ctx: Ctx, token: TokenInfo) => Response | Promise<Response>;
 
+/** `host[:port]`: a DNS name or IPv4 address, or a bracketed IPv6 address. */
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
+
+/**
+ * @internal The URL core compares a URL token's binding with: the path and query Next routed
+ * (`request.url`, whose dot segments Next has already resolved: the raw target is not available
+ * to a route handler), under the origin this server serves the request on: the protocol Next
+ * decided (TLS, or its own reading of `X-Forwarded-Proto`) and the `Host` header. Not the
+ * origin of `request.url`, which under `next start` is the listening address
+ * (`http://localhost:3000`), and never the authority of an absolute-form request target. Without
+ * a well-formed Host the URL is path-only, so a binding with an origin cannot match (fail closed).
+ */
+function servedUrl(request: Pick<Request, 'url' | 'headers'>): string {
+  const url = new URL(request.url);
+  const host = request.headers.get('host');
+  const path = `${url.pathname}${url.search}`;
+  return host && HOST.test(host) ? `${url.protocol}//${host}${path}` : path;
+}
+
 /**
  * Wraps an App Router route handler: the request is verified (Bearer header, or a URL token in
  * its query bound to this URL) before the handler runs, and the verified token is passed as the
  * third argument. A refused request gets core's RFC 6750 response and never reaches the handler.
+ *
+ * A URL token is compared with the path and query Next routed the request by, under the origin
+ * the request was served on (the `Host` header and the protocol Next decided), so with core's
+ * `checkOrigin` a link bound to `https://a.example/…` opens on `a.example` only. A reverse proxy
+ * in front must pass the public `Host` on (nginx: `proxy_set_header Host $host`); otherwise
+ * origin-bound links are refused, never opened elsewhere.
  *
  * `ctx` is passed through untyped-by-us: annotate it in your handler
  * (`ctx: { params: Promise<{ id: string }> }`) and the wrapped export keeps exactly that type,
@@ -38,14 +64,16 @@ export type TokenRouteHandler<Ctx> = (request: NextRequest, ctx: Ctx, token: Tok
  * ```
  */
 export function withToken<Ctx = unknown>(handler: TokenRouteHandler<Ctx>, options: WithTokenOptions): (request: NextRequest, ctx: Ctx) => Promise<Response> {
-  if (typeof handler !== 'function') throw new TypeError('[tokenaccess] [next] withToken needs a route handler function');
+  if (typeof handler !== 'function') throw setupError('withToken needs a route handler function');
   if (!options?.tokens || typeof options.tokens.authenticate !== 'function') {
-    throw new TypeError('[tokenaccess] [next] withToken needs `tokens` (the object createTokenAccess returns)');
+    throw setupError('withToken needs `tokens` (the object createTokenAccess returns)');
   }
   assertScopes(options.scopes, 'scopes');
   const { tokens, onError, ...check } = options;
   return async function tokenRouteHandler(request: NextRequest, ctx: Ctx): Promise<Response> {
-    const result = await tokens.authenticate(request, check);
+    // `getToken` replaces extraction (and gets the request itself, cookies and all); otherwise
+    // core reads the headers and, for a URL token, the URL as this server serves it.
+    const result = await tokens.authenticate(check.getToken ? request : { headers: request.headers, method: request.method, url: servedUrl(request) }, check);
     if (!result.ok) return onError ? onError(result.error, request) : toResponse(result.error);
     return handler(request, ctx, result.token);
   };

@@ -40,12 +40,31 @@ describe('verifyPageToken', () => {
     expect((await verifyPageToken({ tokens, pathname: '/share/7', searchParams: new URLSearchParams(share.url.split('?')[1]) })).ok).toBe(true);
   });
 
-  it('works with an encoded dynamic segment and refuses a bad pathname', async () => {
+  it('works with a percent-encoded dynamic segment (as Next passes page params) and refuses a bad pathname', async () => {
     const tokens = createTokenAccess({ store: memoryStore() });
-    const id = 'q3 report/ü';
-    const share = await tokens.issueUrl({ url: `/share/${encodeURIComponent(id)}` });
-    const r = await verifyPageToken({ tokens, pathname: `/share/${encodeURIComponent(id)}`, searchParams: searchParamsOf(share.url) });
+    // Next gives a page params percent-encoded, as in the URL: `/share/q3%20report%2F%C3%BC`
+    // arrives as id 'q3%20report%2F%C3%BC', and is joined as it is
+    const id = encodeURIComponent('q3 report/ü');
+    const share = await tokens.issueUrl({ url: `/share/${id}` });
+    const r = await verifyPageToken({ tokens, pathname: `/share/${id}`, searchParams: searchParamsOf(share.url) });
     expect(r.ok).toBe(true);
     await expect(verifyPageToken({ tokens, pathname: 'share?x', searchParams: {} })).rejects.toThrow(/\[tokenaccess\] \[next\]/);
+  });
+
+  it('never walks a link to another page: dot segments and backslashes in the pathname match nothing', async () => {
+    const tokens = createTokenAccess({ store: memoryStore() });
+    const share = await tokens.issueUrl({ url: '/files?id=7', maxUses: 1 });
+    const searchParams = searchParamsOf(share.url);
+    // what a page builds from a param such as `..%2Ffiles` once decoded, or from a raw one
+    for (const pathname of ['/share/../files', '/share/%2e%2e/files', '/share/..%2Ffiles', '/share/..%5Cfiles', '/share/..\\files', '/./files', '/share/%252e%252e/files']) {
+      const r = await verifyPageToken({ tokens, pathname, searchParams });
+      expect(!r.ok && r.error.code, pathname).toBe('url_mismatch');
+    }
+    // an encoded slash is a character of its segment: /share/a%2Fb is not /share/a/b
+    const nested = await tokens.issueUrl({ url: '/share/a/b' });
+    const other = await verifyPageToken({ tokens, pathname: '/share/a%2Fb', searchParams: searchParamsOf(nested.url) });
+    expect(!other.ok && other.error.code).toBe('url_mismatch');
+    // none of it spent the one use
+    expect((await verifyPageToken({ tokens, pathname: '/files', searchParams })).ok).toBe(true);
   });
 });

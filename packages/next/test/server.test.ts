@@ -35,6 +35,9 @@ describe('TokenRequiredError', () => {
     expect(e.status).toBe(403);
     expect(e.error.scopes).toEqual(['reports:read']);
     expect(e.message).toMatch(/^\[tokenaccess\] \[next\] .*\(insufficient_scope\)$/);
+    // http-errors' fields, as on TokenAccessError: a 4xx message is core's generic one
+    expect(e.expose).toBe(true);
+    expect(new TokenRequiredError(verifyError('unavailable')).expose).toBe(false);
   });
 });
 

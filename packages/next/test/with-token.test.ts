@@ -72,6 +72,23 @@ describe('withToken', () => {
     expect((await GET(req(other.url), undefined)).status).toBe(200);
   });
 
+  it('with checkOrigin, opens a link on the origin the request was served on (Host), and there only', async () => {
+    const tokens = createTokenAccess({ store: memoryStore(), checkOrigin: true });
+    const share = await tokens.issueUrl({ url: 'https://a.test/api/files/7?v=1', maxUses: 1 });
+    const GET = withToken(() => new Response('ok'), { tokens });
+    // Under `next start`, request.url holds the listening address, whatever the Host: the
+    // origin is the Host header under the protocol Next decided.
+    const served = (host: string, protocol = 'https') =>
+      new NextRequest(`${protocol}://localhost:3000/api/files/7?v=1&token=${share.token}`, { headers: { host } });
+    for (const host of ['b.test', 'a.test:8443', 'a.test.b.test', 'a.test/api/files/7?', 'a.test@b.test']) {
+      expect((await GET(served(host), undefined)).status, host).toBe(401);
+    }
+    expect((await GET(served('a.test', 'http'), undefined)).status).toBe(401);
+    const ok = await GET(served('a.test'), undefined);
+    expect(ok.status).toBe(200);
+    expect((await GET(served('a.test'), undefined)).status).toBe(401); // the one use was spent there
+  });
+
   it('urlTokens: false ignores share links', async () => {
     const tokens = setup();
     const share = await tokens.issueUrl({ url: '/api/files/7' });

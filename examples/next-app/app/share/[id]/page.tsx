@@ -6,8 +6,9 @@ export default async function SharePage(props: {
   params: Promise<{ id: string }>;
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
+  // Next passes a page's params percent-encoded, as they appear in the URL: join them as they are.
   const { id } = await props.params;
-  const result = await verifyPageToken({ tokens, pathname: `/share/${encodeURIComponent(id)}`, searchParams: props.searchParams });
+  const result = await verifyPageToken({ tokens, pathname: `/share/${id}`, searchParams: props.searchParams });
   if (!result.ok) {
     await interrupt(result.error); // 401 / 403 → unauthorized.tsx / forbidden.tsx
     throw new Error(result.error.message); // 400 / 503
