@@ -1,6 +1,6 @@
 import { DuplicateTokenError } from './errors';
 import { checkListQuery, sweepInBatches } from './kit/args';
-import { type ConsumePolicy, type ConsumeResult, type ListPage, type ListQuery, type SweepOptions, type TokenStore, bindingMatches, deadAt, satisfiesScopes } from './store';
+import { type ConsumePolicy, type ConsumeResult, type ListPage, type ListQuery, type SweepOptions, type TokenStore, applyPatch, bindingMatches, deadAt, satisfiesScopes } from './store';
 import type { JsonValue, TokenInfo, UrlBinding } from './types';
 
 /** Options of {@link memoryStore} (none yet; kept so options can be added without a break). */
@@ -27,6 +27,7 @@ class Entry {
     readonly metadata: Record<string, JsonValue> | undefined,
     readonly hint: string,
     readonly hash: string,
+    readonly parentId: string | undefined,
   ) {}
 
   static from(r: TokenInfo): Entry {
@@ -34,7 +35,7 @@ class Entry {
     return new Entry(
       r.id, r.kind, r.subject, r.name, Object.freeze([...r.scopes]), url,
       r.expiresAt?.getTime(), r.idleTimeout, r.maxUses, r.uses, r.createdAt.getTime(), r.lastUsedAt?.getTime(),
-      r.metadata === undefined ? undefined : structuredClone(r.metadata), r.hint, r.hash,
+      r.metadata === undefined ? undefined : structuredClone(r.metadata), r.hint, r.hash, r.parentId,
     );
   }
 
@@ -48,6 +49,7 @@ class Entry {
     if (this.maxUses !== undefined) out.maxUses = this.maxUses;
     if (this.lastUsedAt !== undefined) out.lastUsedAt = new Date(this.lastUsedAt);
     if (this.metadata !== undefined) out.metadata = structuredClone(this.metadata);
+    if (this.parentId !== undefined) out.parentId = this.parentId;
     return out;
   }
 }
@@ -85,7 +87,11 @@ export function memoryStore(_options: MemoryStoreOptions = {}): TokenStore & { r
     const i = indexOf(e.id);
     if (order[i] === e.id) order.splice(i, 1);
   };
-  const matches = (e: Entry, q: ListQuery) => (q.subject === undefined || e.subject === q.subject) && (q.kind === undefined || e.kind === q.kind);
+  const matches = (e: Entry, q: ListQuery) =>
+    (q.subject === undefined || e.subject === q.subject) &&
+    (q.kind === undefined || e.kind === q.kind) &&
+    (q.parentId === undefined || e.parentId === q.parentId) &&
+    (q.expiringBefore === undefined || (e.expiresAt !== undefined && e.expiresAt < q.expiringBefore.getTime()));
 
   return {
     callTimeout: 0,
@@ -134,6 +140,17 @@ export function memoryStore(_options: MemoryStoreOptions = {}): TokenStore & { r
       let more = false;
       for (let j = i; j < order.length && !more; j++) more = matches(byId.get(order[j]!)!, query);
       return more && items.length > 0 ? { items, cursor: items[items.length - 1]!.id } : { items };
+    },
+    async update(id, patch) {
+      const e = byId.get(id);
+      if (!e) return null;
+      // one synchronous swap: no consume can see half of it
+      const next = Entry.from(applyPatch(e.info(), patch));
+      next.uses = e.uses;
+      next.lastUsedAt = e.lastUsedAt;
+      byHash.set(next.hash, next);
+      byId.set(next.id, next);
+      return next.info();
     },
     async deleteById(id) {
       const e = byId.get(id);

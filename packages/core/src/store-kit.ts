@@ -7,7 +7,8 @@
  *
  * - the contract: `TokenStore`, `ConsumePolicy`, `ConsumeResult`, `ListQuery`, `ListPage`, `SweepOptions`;
  * - the rules: `evaluateConsume` (the reference `consume`), `deadAt`, `deadReason`,
- *   `bindingMatches`, `satisfiesScopes`, `expandScope`;
+ *   `bindingMatches`, `satisfiesScopes`, `expandScope`, `applyPatch` (the reference `update`),
+ *   `listMatches` (the reference `list` filter);
  * - the read-first path: `judgeRead`;
  * - the one deadline watcher: `deadlines` (and `withTimeout`);
  * - error mapping: `storeError`, `storeMessage`, `DuplicateTokenError`;
@@ -24,6 +25,10 @@ export {
   type ListQuery,
   type ListPage,
   type SweepOptions,
+  type RecordPatch,
+  PATCHABLE,
+  applyPatch,
+  listMatches,
   evaluateConsume,
   deadReason,
   deadAt,

@@ -1,4 +1,4 @@
-import type { TokenInfo, TokenKind } from './types';
+import type { JsonValue, TokenInfo, TokenKind } from './types';
 
 /**
  * Why a `consume` refused a token. `insufficient_scope` and `url_mismatch` are decided inside
@@ -34,10 +34,14 @@ export type ConsumeResult =
   | { ok: true; record: TokenInfo }
   | { ok: false; reason: ConsumeRefusal; record?: TokenInfo };
 
-/** A page request for `list`. Results are in creation order (ascending `id`). */
+/** A page request for `list`. Results are in creation order (ascending `id`); filters combine. */
 export interface ListQuery {
   subject?: string;
   kind?: TokenKind;
+  /** Only tokens derived from this one (`parentId`). */
+  parentId?: string;
+  /** Only tokens whose `expiresAt` is before this instant ("expiring soon"; expired ones included until swept). */
+  expiringBefore?: Date;
   /** Page size, 1 to 1000. */
   limit: number;
   /** The `cursor` of the previous page. */
@@ -48,6 +52,61 @@ export interface ListQuery {
 export interface ListPage {
   items: TokenInfo[];
   cursor?: string;
+}
+
+/**
+ * The mutable fields of a record, as `update` writes them: a field absent is kept, `null`
+ * clears it. Everything else (id, hash, kind, subject, url, uses, createdAt, lastUsedAt, hint,
+ * parentId) never changes after insert.
+ */
+export interface RecordPatch {
+  name?: string;
+  scopes?: string[];
+  expiresAt?: Date | null;
+  idleTimeout?: number | null;
+  maxUses?: number | null;
+  metadata?: Record<string, JsonValue> | null;
+}
+
+/** The fields {@link RecordPatch} may name, in one place for every store's encoding. */
+export const PATCHABLE = ['name', 'scopes', 'expiresAt', 'idleTimeout', 'maxUses', 'metadata'] as const satisfies readonly (keyof RecordPatch)[];
+
+/**
+ * The record `update` must produce: `patch` applied to `record` (absent kept, `null` cleared).
+ * The reference semantics every store's native update follows.
+ *
+ * @example
+ * ```ts
+ * applyPatch(record, { maxUses: null, name: 'ci' }); // unlimited, renamed
+ * ```
+ */
+export function applyPatch(record: TokenInfo, patch: RecordPatch): TokenInfo {
+  const out: TokenInfo = { ...record };
+  for (const key of PATCHABLE) {
+    if (!(key in patch) || patch[key] === undefined) continue;
+    const value = patch[key];
+    if (value === null) delete out[key];
+    else (out as unknown as Record<string, unknown>)[key] = key === 'scopes' ? [...(value as string[])] : value;
+  }
+  return out;
+}
+
+/**
+ * Whether a record passes a list query's filters (the reference for stores that filter in
+ * process; the cursor and page size are the caller's).
+ *
+ * @example
+ * ```ts
+ * records.filter((r) => listMatches(r, query));
+ * ```
+ */
+export function listMatches(record: TokenInfo, query: ListQuery): boolean {
+  return (
+    (query.subject === undefined || record.subject === query.subject) &&
+    (query.kind === undefined || record.kind === query.kind) &&
+    (query.parentId === undefined || record.parentId === query.parentId) &&
+    (query.expiringBefore === undefined || (record.expiresAt !== undefined && record.expiresAt.getTime() < query.expiringBefore.getTime()))
+  );
 }
 
 /** Options of `sweep`. */
@@ -92,6 +151,13 @@ export interface TokenStore {
    */
   consume(hash: string, now: Date, policy: ConsumePolicy): Promise<ConsumeResult>;
   list(query: ListQuery): Promise<ListPage>;
+  /**
+   * Atomically applies `patch` (see {@link applyPatch}) to the record with this id and returns
+   * the new record, or null when there is none. A concurrent `consume` sees the record before
+   * or after, never a mix. Re-files what depends on the fields (expiry indexes, TTLs). A used-up
+   * or expired record may be updated (raising `maxUses` revives it).
+   */
+  update?(id: string, patch: RecordPatch): Promise<TokenInfo | null>;
   /** Delete by id; returns the deleted record, or null. */
   deleteById(id: string): Promise<TokenInfo | null>;
   /** Delete by hash; returns the deleted record, or null. */

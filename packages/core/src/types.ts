@@ -49,6 +49,8 @@ export interface TokenInfo {
   /** Last use, written at most once per `lastUsedResolution`. */
   lastUsedAt?: Date;
   metadata?: Record<string, JsonValue>;
+  /** The token this one was derived from (a child never outlives or out-scopes it). Set at insert, never changed. */
+  parentId?: string;
   /** Prefix and the first 4 random characters, for UIs: `tka_Ab3x`. */
   hint: string;
   /** The stored hash (SHA-256 hex, or `<keyId>:<HMAC hex>` with a pepper). Not a credential. */

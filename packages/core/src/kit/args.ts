@@ -25,8 +25,8 @@ const invalid = (store: string, text: string) => new TokenAccessError('invalid_a
 
 /**
  * Checks a `list` query the same way for every store: `limit` an integer from 1 to 1000, `kind`
- * `'access'` or `'url'`, `subject` and `cursor` non-empty strings (a cursor at most 256
- * characters). Throws `invalid_argument`; returns the query.
+ * `'access'` or `'url'`, `subject`, `parentId` and `cursor` non-empty strings (a cursor at most
+ * 256 characters), `expiringBefore` a valid Date. Throws `invalid_argument`; returns the query.
  *
  * @example
  * ```ts
@@ -40,6 +40,8 @@ export function checkListQuery(store: string, query: ListQuery): ListQuery {
   if (kind !== undefined && kind !== 'access' && kind !== 'url') throw invalid(store, `list kind must be 'access' or 'url' (got ${JSON.stringify(kind)})`);
   if (subject !== undefined && (typeof subject !== 'string' || subject === '')) throw invalid(store, 'list subject must be a non-empty string');
   if (cursor !== undefined && (typeof cursor !== 'string' || cursor === '' || cursor.length > 256)) throw invalid(store, 'list cursor is not one this store returned');
+  if (query.parentId !== undefined && (typeof query.parentId !== 'string' || query.parentId === '')) throw invalid(store, 'list parentId must be a non-empty string');
+  if (query.expiringBefore !== undefined && (!(query.expiringBefore instanceof Date) || Number.isNaN(query.expiringBefore.getTime()))) throw invalid(store, 'list expiringBefore must be a valid Date');
   return query;
 }
 
