@@ -1,4 +1,5 @@
 import type { ConsumePolicy } from '@tokenaccess/core';
+import { TOMBSTONE_MS } from '@tokenaccess/core/store';
 import type { Document } from 'mongodb';
 
 /**
@@ -45,11 +46,17 @@ export function consumeFilter(hash: string, now: Date, policy: ConsumePolicy): D
   return filter;
 }
 
-/** The update pipeline: count (limited tokens), touch (stale `lastUsedAt`), recompute `purgeAt`. */
+/**
+ * The update pipeline: count (limited tokens), touch (stale `lastUsedAt`), recompute `purgeAt`
+ * and `usedUp`. A use that exhausts a token keeps the document: with no deadline the TTL index
+ * removes it `TOMBSTONE_MS` after its last use, so later calls answer `exhausted`, never
+ * `not_found`.
+ */
 export function consumeUpdate(now: Date, policy: ConsumePolicy): Document[] {
   const counted = { $not: [missing('$maxUses')] };
   const staleBefore = new Date(now.getTime() - policy.lastUsedResolution);
   const stale = { $or: [missing('$lastUsedAt'), { $lte: ['$lastUsedAt', staleBefore] }] };
+  const spent = { $and: [counted, { $gte: ['$uses', '$maxUses'] }] };
   return [
     {
       $set: {
@@ -58,20 +65,16 @@ export function consumeUpdate(now: Date, policy: ConsumePolicy): Document[] {
       },
     },
     {
-      // the same instant as `purgeAt()` computes at insert, from the fields as they are now
+      // core's `purgeAt()` and `isUsedUp()`, as at insert, from the fields as they are now
+      // (`$min` skips missing and null values; all missing gives null)
       $set: {
         purgeAt: {
           $ifNull: [
-            {
-              $min: [
-                '$expiresAt',
-                { $cond: [missing('$idleTimeout'), null, { $add: ['$lastUsedAt', '$idleTimeout'] }] },
-                { $cond: [{ $and: [counted, { $gte: ['$uses', '$maxUses'] }] }, '$lastUsedAt', null] },
-              ],
-            },
-            '$$REMOVE',
+            { $min: ['$expiresAt', { $cond: [missing('$idleTimeout'), null, { $add: ['$lastUsedAt', '$idleTimeout'] }] }] },
+            { $cond: [spent, { $add: [{ $ifNull: ['$lastUsedAt', '$createdAt'] }, TOMBSTONE_MS] }, '$$REMOVE'] },
           ],
         },
+        usedUp: { $cond: [spent, true, '$$REMOVE'] },
       },
     },
   ];

@@ -1,4 +1,5 @@
 import type { JsonValue, TokenInfo, TokenKind, UrlBinding } from '@tokenaccess/core';
+import { purgeAt } from '@tokenaccess/core/store';
 
 /**
  * A token as MongoDB stores it: the {@link TokenInfo} fields, with `id` as `_id` (so the
@@ -28,21 +29,22 @@ export interface TokenDocument {
   hint: string;
   hash: string;
   /**
-   * When the token is dead: the earliest of `expiresAt`, the idle deadline
-   * (`(lastUsedAt ?? createdAt) + idleTimeout`) and the use that used it up. Absent when none
-   * applies. The TTL index removes the document after it; `sweep` deletes by it.
+   * When MongoDB removes the token by itself (the TTL index), as core's `purgeAt` computes it: its
+   * deadline, the earlier of `expiresAt` and the idle deadline (`(lastUsedAt ?? createdAt) +
+   * idleTimeout`); for a used-up token with no deadline, its last use plus `TOMBSTONE_MS` (30
+   * days), so it answers `exhausted` until then, as on every store, and never stays forever.
+   * Absent when none applies. `sweep` deletes by it too.
    */
   purgeAt?: Date;
+  /**
+   * `true` once `uses` has reached `maxUses` (absent otherwise): what `sweep` finds used-up
+   * tokens by (a sparse index), since their `purgeAt` may be far away.
+   */
+  usedUp?: true;
 }
 
-/** The instant `record` is dead (see {@link TokenDocument.purgeAt}), or undefined. */
-export function purgeAt(record: TokenInfo): Date | undefined {
-  const times: number[] = [];
-  if (record.expiresAt) times.push(record.expiresAt.getTime());
-  if (record.idleTimeout !== undefined) times.push((record.lastUsedAt ?? record.createdAt).getTime() + record.idleTimeout);
-  if (record.maxUses !== undefined && record.uses >= record.maxUses) times.push((record.lastUsedAt ?? record.createdAt).getTime());
-  return times.length ? new Date(Math.min(...times)) : undefined;
-}
+/** Whether the record's use limit is reached (what `usedUp` says). */
+export const isUsedUp = (record: TokenInfo): boolean => record.maxUses !== undefined && record.uses >= record.maxUses;
 
 /** The document to insert for `record`; absent optional fields stay absent (never `null`). */
 export function toDocument(record: TokenInfo): TokenDocument {
@@ -67,13 +69,14 @@ export function toDocument(record: TokenInfo): TokenDocument {
   if (record.lastUsedAt !== undefined) doc.lastUsedAt = record.lastUsedAt;
   if (record.metadata !== undefined) doc.metadata = JSON.stringify(record.metadata);
   const purge = purgeAt(record);
-  if (purge) doc.purgeAt = purge;
+  if (purge !== undefined) doc.purgeAt = new Date(purge);
+  if (isUsedUp(record)) doc.usedUp = true;
   return doc;
 }
 
 const present = <T>(v: T | null | undefined): v is T => v !== undefined && v !== null;
 
-/** The record a document holds. Fields are copied one by one, so `purgeAt` never leaks out. */
+/** The record a document holds. Fields are copied one by one, so `purgeAt` and `usedUp` never leak out. */
 export function fromDocument(doc: TokenDocument): TokenInfo {
   const record: TokenInfo = {
     id: doc._id,

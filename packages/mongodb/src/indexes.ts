@@ -21,6 +21,8 @@ export const INDEXES: IndexDescription[] = [
   { key: { kind: 1, _id: 1 }, name: 'tokenaccess_kind_id' },
   // MongoDB's TTL monitor deletes a document once purgeAt has passed; sweep ranges over it too
   { key: { purgeAt: 1 }, name: 'tokenaccess_purge_ttl', expireAfterSeconds: 0 },
+  // sweep finds used-up tokens (kept as `exhausted` until purgeAt) by it; only they have the field
+  { key: { usedUp: 1 }, name: 'tokenaccess_used_up', sparse: true },
 ];
 
 /** Creates the indexes (idempotent: existing identical indexes are left alone). */

@@ -25,8 +25,9 @@ export interface MongoStoreOptions {
   collection?: string;
   /**
    * The longest a store call waits for MongoDB, in ms, before it throws `unavailable` (core
-   * then answers 503). It covers what `serverSelectionTimeoutMS` does not: a connection that
-   * stops answering without closing. `0` turns it off. @default 2000
+   * then answers 503): every store fails closed within 2 s by default. It also covers what
+   * `serverSelectionTimeoutMS` does not: a connection that stops answering without closing.
+   * `0` turns it off. @default 2000
    */
   timeout?: number;
 }
@@ -59,7 +60,8 @@ function checkCursor(cursor: string): string {
 /**
  * A {@link TokenStore} on MongoDB (official `mongodb` driver). `consume` is one
  * `findOneAndUpdate` whose filter holds every check; expired and used-up tokens are removed by a
- * TTL index (see {@link MongoTokenStore.ensureIndexes}) and by `sweep`.
+ * TTL index (see {@link MongoTokenStore.ensureIndexes}; a used-up token is kept until its
+ * deadline, or 30 days after its last use without one, answering `exhausted`) and by `sweep`.
  *
  * @example
  * ```ts
@@ -210,9 +212,9 @@ export function createMongoStore(options: MongoStoreOptions, strategy: { readFir
         if (!Number.isInteger(batchSize) || batchSize < 1) {
           throw new TokenAccessError('invalid_argument', `[tokenaccess] [mongodb] sweep batchSize must be a positive integer (got ${batchSize})`);
         }
-        // purgeAt is when a token died (expiry, idle expiry, or its last use when that used it
-        // up), so "dead at now" is one range on the TTL index.
-        const dead: Filter<TokenDocument> = { purgeAt: { $lte: now } };
+        // Dead at now: past its deadline (a range on the TTL index), or used up (a sparse index;
+        // a used-up token's purgeAt may lie far ahead)
+        const dead: Filter<TokenDocument> = { $or: [{ purgeAt: { $lte: now } }, { usedUp: true }] };
         let deleted = 0;
         for (;;) {
           const ids = (await step('sweep', coll.find(dead, { projection: { _id: 1 }, limit: batchSize }).toArray())).map((d) => d._id);

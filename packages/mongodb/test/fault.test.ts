@@ -12,6 +12,15 @@ beforeAll(() => void process.on('unhandledRejection', onUnhandled));
 afterAll(() => void process.off('unhandledRejection', onUnhandled));
 afterEach(() => expect(unhandled).toEqual([]));
 
+/** `p`'s value, or the string `'timer fired first'` when `ms` pass before it settles (a hang, or a deadline too long). */
+function beforeTimer<T>(p: Promise<T>, ms: number): Promise<T | 'timer fired first'> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const fired = new Promise<'timer fired first'>((resolve) => {
+    timer = setTimeout(() => resolve('timer fired first'), ms);
+  });
+  return Promise.race([p, fired]).finally(() => clearTimeout(timer));
+}
+
 async function closedPort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -52,11 +61,13 @@ describe('an unreachable server', () => {
 });
 
 describe('a network path that goes dead mid-run', () => {
-  const proxied = async () => {
-    if (backend.url.includes(',') || backend.url.startsWith('mongodb+srv')) return null; // the proxy covers one host only
+  /** The backend behind a TCP proxy; `query` is the client's URL options. */
+  const proxied = async (query = 'directConnection=true&serverSelectionTimeoutMS=1000') => {
+    // the proxy covers one host: fail rather than pass without having run
+    if (backend.url.includes(',') || backend.url.startsWith('mongodb+srv')) throw new Error(`the fault tests need a single-host MongoDB URL (got ${backend.kind})`);
     const { hostname, port } = new URL(backend.url.replace(/^mongodb:/, 'http:'));
     const proxy = await startTcpProxy({ host: hostname, port: Number(port || 27017) });
-    const client = new MongoClient(`mongodb://127.0.0.1:${proxy.port}/?directConnection=true&serverSelectionTimeoutMS=1000`);
+    const client = new MongoClient(`mongodb://127.0.0.1:${proxy.port}/?${query}`);
     const collection = randomName();
     return {
       proxy,
@@ -73,7 +84,6 @@ describe('a network path that goes dead mid-run', () => {
 
   it('answers verify with unavailable within core timeout while black-holed, and recovers when restored', async () => {
     const p = await proxied();
-    if (!p) return;
     try {
       const tokens = createTokenAccess({ store: mongoStore({ db: p.client.db(DB_NAME), collection: p.collection }), timeout: 300 });
       const { token } = await tokens.issue({ subject: 'u', name: 'n' });
@@ -94,9 +104,28 @@ describe('a network path that goes dead mid-run', () => {
     }
   });
 
+  it('with every option at its default, fails closed: unavailable from the store deadline of 2 s, before a 3 s timer', async () => {
+    // no serverSelectionTimeoutMS (the driver waits 30 s by default), no store or core timeout
+    const p = await proxied('directConnection=true');
+    try {
+      const store = mongoStore({ db: p.client.db(DB_NAME), collection: p.collection });
+      expect(store.callTimeout).toBe(2000);
+      const tokens = createTokenAccess({ store });
+      const { token, info } = await tokens.issue({ subject: 'u', name: 'n' });
+      expect((await tokens.verify(token)).ok).toBe(true);
+      p.proxy.cut('blackhole');
+      // the old default (5 s, the store's or core's) would lose these races
+      expect(await beforeTimer(tokens.verify(token), 3000)).toMatchObject({ ok: false, error: { code: 'unavailable', status: 503 } });
+      const err = await beforeTimer(store.findById(info.id).catch((e: unknown) => e), 3000);
+      expect(err).toBeInstanceOf(TokenAccessError);
+      expect(err).toMatchObject({ code: 'unavailable', message: '[tokenaccess] [mongodb] findById failed: no answer from MongoDB within 2000 ms' });
+    } finally {
+      await p.close();
+    }
+  });
+
   it('bounds a store call on its own (an admin script, the CLI) by the store timeout', async () => {
     const p = await proxied();
-    if (!p) return;
     try {
       const store = mongoStore({ db: p.client.db(DB_NAME), collection: p.collection, timeout: 300 });
       expect((await store.list({ limit: 10 })).items).toEqual([]);

@@ -4,13 +4,15 @@ import fc from 'fast-check';
 import type { Collection } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumeFilter, consumeUpdate } from '../src/consume';
-import { fromDocument, purgeAt, toDocument, type TokenDocument } from '../src/document';
+import { purgeAt } from '@tokenaccess/core/store';
+import { fromDocument, isUsedUp, toDocument, type TokenDocument } from '../src/document';
 import { randomName, useClient } from './helpers';
 
 /**
  * The `findOneAndUpdate` of `consume` against the reference: for random records, policies and
  * instants, the filter matches exactly when `evaluateConsume` accepts, and the update pipeline
- * leaves exactly the record `evaluateConsume` returns (with `purgeAt` where `purgeAt()` puts it).
+ * leaves exactly the record `evaluateConsume` returns (with `purgeAt` where core's `purgeAt()` puts
+ * it, a used-up token's tombstone included, and `usedUp` exactly when the use limit is reached).
  * On a real MongoDB this checks MongoDB's query and pipeline semantics; on the stand-in, mingo's.
  */
 const { db } = useClient();
@@ -97,7 +99,9 @@ describe('consume filter and update pipeline vs evaluateConsume', () => {
         expect(doc !== null).toBe(expected.ok);
         if (doc && expected.ok) {
           expect(fromDocument(doc)).toEqual(expected.record);
-          expect(doc.purgeAt).toEqual(purgeAt(expected.record));
+          const purge = purgeAt(expected.record);
+          expect(doc.purgeAt).toEqual(purge === undefined ? undefined : new Date(purge));
+          expect(doc.usedUp).toBe(isUsedUp(expected.record) ? true : undefined);
         } else {
           expect(fromDocument((await coll.findOne({ hash: record.hash }))!)).toEqual(record); // refused: untouched
         }

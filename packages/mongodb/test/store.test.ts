@@ -1,5 +1,6 @@
 import { DuplicateTokenError, createTokenAccess } from '@tokenaccess/core';
-import { mongoStore, type MongoTokenStore } from '@tokenaccess/mongodb';
+import { TOMBSTONE_MS } from '@tokenaccess/core/store';
+import { mongoStore, type MongoStoreOptions, type MongoTokenStore } from '@tokenaccess/mongodb';
 import { at, plain, record, urlRecord } from '@tokenaccess/test-suite';
 import type { CommandStartedEvent } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,8 +13,8 @@ afterEach(async () => {
   for (const s of stores.splice(0)) await s.collection.drop();
 });
 
-async function freshStore(): Promise<MongoTokenStore> {
-  const store = mongoStore({ db, collection: randomName() });
+async function freshStore(options: Omit<MongoStoreOptions, 'db' | 'collection'> = {}): Promise<MongoTokenStore> {
+  const store = mongoStore({ ...options, db, collection: randomName() });
   await store.ensureIndexes();
   stores.push(store);
   return store;
@@ -35,7 +36,7 @@ async function commandsOf(store: MongoTokenStore, fn: () => Promise<unknown>): P
 }
 
 describe('indexes', () => {
-  it('creates unique hash, subject/id and kind/id listing, and a TTL index on purgeAt; idempotently', async () => {
+  it('creates unique hash, subject/id and kind/id listing, a TTL index on purgeAt and a sparse one on usedUp; idempotently', async () => {
     const store = await freshStore();
     await store.ensureIndexes();
     const byName = new Map((await store.collection.indexes()).map((i) => [i.name, i]));
@@ -44,7 +45,8 @@ describe('indexes', () => {
     expect(byName.get('tokenaccess_subject_id')).toMatchObject({ key: { subject: 1, _id: 1 } });
     expect(byName.get('tokenaccess_kind_id')).toMatchObject({ key: { kind: 1, _id: 1 } });
     expect(byName.get('tokenaccess_purge_ttl')).toMatchObject({ key: { purgeAt: 1 }, expireAfterSeconds: 0 });
-    expect(byName.size).toBe(5);
+    expect(byName.get('tokenaccess_used_up')).toMatchObject({ key: { usedUp: 1 }, sparse: true });
+    expect(byName.size).toBe(6);
   });
 });
 
@@ -62,20 +64,46 @@ describe('documents', () => {
     for (const k of ['lastUsedAt', 'maxUses', 'url']) expect(doc).not.toHaveProperty(k);
   });
 
-  it('moves purgeAt with the idle deadline on a touch, and to the last use when a use exhausts the token', async () => {
+  it('moves purgeAt with the idle deadline on a touch', async () => {
     const store = await freshStore();
     const idle = record({ idleTimeout: 60_000 });
     await store.insert(idle);
     const t = at(30_000);
     expect((await store.consume(idle.hash, t, plain({ lastUsedResolution: 0 }))).ok).toBe(true);
     expect((await store.collection.findOne({ hash: idle.hash }))?.purgeAt).toEqual(new Date(t.getTime() + 60_000));
+  });
+
+  // The TTL index removes a document at purgeAt. A used-up token must outlive its last use, or a
+  // real MongoDB (whose TTL monitor runs every minute) turns `exhausted` into `not_found`.
+  it('keeps a used-up token for the TTL: until its deadline, or 30 days after its last use', async () => {
+    const store = await freshStore();
+    const doc = (hash: string) => store.collection.findOne({ hash });
+    const link = { url: { canonical: '/once', method: 'GET' } };
 
     const once = urlRecord('/once', { maxUses: 1 });
     await store.insert(once);
-    expect((await store.collection.findOne({ hash: once.hash }))?.purgeAt).toBeUndefined();
+    expect(await doc(once.hash)).not.toHaveProperty('purgeAt');
+    expect(await doc(once.hash)).not.toHaveProperty('usedUp');
     const u = at(5);
-    expect((await store.consume(once.hash, u, plain({ url: { canonical: '/once', method: 'GET' } }))).ok).toBe(true);
-    expect((await store.collection.findOne({ hash: once.hash }))?.purgeAt).toEqual(u);
+    expect((await store.consume(once.hash, u, plain(link))).ok).toBe(true);
+    expect(TOMBSTONE_MS).toBe(30 * 86_400_000);
+    expect((await doc(once.hash))?.purgeAt).toEqual(new Date(u.getTime() + TOMBSTONE_MS));
+    expect((await doc(once.hash))?.usedUp).toBe(true);
+    expect(await store.consume(once.hash, at(10), plain(link))).toMatchObject({ ok: false, reason: 'exhausted' });
+
+    const dated = urlRecord('/once', { maxUses: 1, expiresAt: at(7 * 86_400_000) });
+    await store.insert(dated);
+    expect((await store.consume(dated.hash, u, plain(link))).ok).toBe(true);
+    expect((await doc(dated.hash))?.purgeAt).toEqual(dated.expiresAt);
+
+    const stored = record({ maxUses: 2, uses: 2, createdAt: at(-2 * 86_400_000), lastUsedAt: at(-86_400_000) });
+    await store.insert(stored);
+    expect((await doc(stored.hash))?.purgeAt).toEqual(new Date(stored.lastUsedAt!.getTime() + TOMBSTONE_MS));
+    expect((await doc(stored.hash))?.usedUp).toBe(true);
+
+    // sweep deletes all three at once, whatever their purgeAt
+    expect(await store.sweep(at(1000))).toBe(3);
+    expect(await store.collection.find({}).toArray()).toEqual([]);
   });
 
   it('turns E11000 into DuplicateTokenError naming the field, with the driver error as cause', async () => {
@@ -112,8 +140,9 @@ describe('consume round trips', () => {
 
 describe('behind createTokenAccess', () => {
   it('200 parallel verifies of a maxUses 10 token: exactly 10 succeed', async () => {
-    const store = await freshStore();
-    const tokens = createTokenAccess({ store });
+    // counting, not deadlines (fault.test.ts has those): a loaded machine may take over 2 s
+    const store = await freshStore({ timeout: 30_000 });
+    const tokens = createTokenAccess({ store, timeout: 30_000 });
     const { token } = await tokens.issue({ subject: 'user-1', name: 'ci', maxUses: 10 });
     const results = await Promise.all(Array.from({ length: 200 }, () => tokens.verify(token)));
     expect(results.filter((r) => r.ok)).toHaveLength(10);

@@ -11,7 +11,7 @@ import { type Statements, statements } from './sql';
  *
  * @example
  * ```ts
- * const options: PostgresStoreOptions = { client: pool, schema: 'auth', timeout: 2000 };
+ * const options: PostgresStoreOptions = { client: pool, schema: 'auth', timeout: 1000 };
  * ```
  */
 export interface PostgresStoreOptions extends TableOptions {
@@ -23,10 +23,11 @@ export interface PostgresStoreOptions extends TableOptions {
   client: Queryable;
   /**
    * Milliseconds after which a query is abandoned and the call throws `unavailable` (so
-   * `verify` answers 503 instead of hanging on a dead network). It includes the wait for a free
-   * pool connection. The query itself is not cancelled: give the pg Pool a `query_timeout` too,
-   * so pg fails it and the Pool discards the dead connection. `0` disables it.
-   * @default 5000
+   * `verify` answers 503 instead of hanging on a dead network): every store fails closed within
+   * 2 s by default. It includes the wait for a free pool connection. The query itself is not
+   * cancelled: give the pg Pool a `query_timeout` too, so pg fails it and the Pool discards the
+   * dead connection. `0` disables it.
+   * @default 2000
    */
   timeout?: number;
   /**
@@ -55,6 +56,9 @@ export interface PostgresStoreOptions extends TableOptions {
 
 const hasNul = (s: string | undefined) => s !== undefined && s.includes('\0');
 
+/** The default `timeout`: fail closed within 2 s, as every store does. */
+const DEFAULT_TIMEOUT = 2000;
+
 /**
  * A {@link TokenStore} on PostgreSQL (pg) or PGlite. Run {@link migrate} first. `consume` is
  * one SQL statement; verifying an unlimited token whose `lastUsedAt` is fresh writes nothing.
@@ -76,7 +80,7 @@ export function postgresStore(options: PostgresStoreOptions): TokenStore {
   if (!client || typeof client.query !== 'function') {
     throw new TokenAccessError('invalid_argument', msg('postgresStore({ client }): client must have a query(text, values) method'));
   }
-  const timeout = options.timeout ?? 5000;
+  const timeout = options.timeout ?? DEFAULT_TIMEOUT;
   if (typeof timeout !== 'number' || !(timeout >= 0)) throw new TokenAccessError('invalid_argument', msg('timeout must be a number of ms >= 0'));
   const names = resolveNames(options);
   const sql = statements(names);

@@ -14,9 +14,10 @@ storeTestSuite({
   createStore: async () => {
     const schema = randomSchema('lite');
     await migrate(db, { schema });
-    const store = postgresStore({ client: db, schema });
+    const store = postgresStore({ client: db, schema, timeout: 30_000 });
     schemas.set(store, schema);
     return store;
   },
+  reopen: (store) => postgresStore({ client: db, schema: schemas.get(store)!, timeout: 30_000 }),
   cleanup: (store) => dropSchema(db, schemas.get(store)!),
 });

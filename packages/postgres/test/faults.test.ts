@@ -4,7 +4,7 @@
  * nothing hangs, no promise rejects unhandled, the process survives; once the proxy is back,
  * the same pool and store verify again.
  */
-import { createTokenAccess } from '@tokenaccess/core';
+import { TokenAccessError, createTokenAccess } from '@tokenaccess/core';
 import pg from 'pg';
 import { type TcpProxy, startTcpProxy } from 'test-utils';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -112,6 +112,34 @@ describe.each((['reset', 'blackhole'] as const).flatMap((mode) => POOLS.map(([la
     expect((await tokens.verify(counted.token)).ok).toBe(true);
     expect(unhandled).toEqual([]);
   });
+});
+
+/** `p`'s value, or `'timer fired first'` when `ms` pass before it settles (a hang, or a deadline too long). */
+function beforeTimer<T>(p: Promise<T>, ms: number): Promise<T | 'timer fired first'> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const fired = new Promise<'timer fired first'>((resolve) => {
+    timer = setTimeout(() => resolve('timer fired first'), ms);
+  });
+  return Promise.race([p, fired]).finally(() => clearTimeout(timer));
+}
+
+it('with every option at its default (pg Pool, store, core), a black-holed server answers unavailable from the store deadline of 2 s, before a 3 s timer', async () => {
+  const store = postgresStore({ client: makePool({}), schema });
+  expect(store.callTimeout).toBe(2000);
+  const tokens = createTokenAccess({ store });
+  const { token, info } = await tokens.issue({ subject: 'faults', name: 'defaults' });
+  expect((await tokens.verify(token)).ok).toBe(true);
+
+  proxy.cut('blackhole');
+  // the old default (5 s) loses the store-call race; verify is also bounded by core's own 2 s
+  expect(await beforeTimer(tokens.verify(token), 3000)).toMatchObject({ ok: false, error: { code: 'unavailable', status: 503 } });
+  const err = await beforeTimer(store.findById(info.id).catch((e: unknown) => e), 3000);
+  expect(err).toBeInstanceOf(TokenAccessError);
+  expect(err).toMatchObject({ code: 'unavailable', message: '[tokenaccess] [postgres] the database did not answer within 2000 ms' });
+
+  proxy.restore();
+  expect(await eventuallyOk(() => tokens.verify(token))).toBe(true);
+  expect(unhandled).toEqual([]);
 });
 
 it('an idle client dying does not crash the process, even when the app forgot pool.on("error")', async () => {

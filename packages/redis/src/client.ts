@@ -33,9 +33,10 @@ interface Pending {
 /**
  * Runs commands with a deadline and turns every failure into `TokenAccessError('unavailable')`,
  * so a store call never hangs in ioredis's offline queue and never rejects with a raw error.
- * One coarse interval timer watches every call in flight (a timer per call costs more than the
- * GET it guards, at thousands of calls per second); a call is given up between `timeout` and
- * `timeout` + a quarter of it after it started.
+ * One interval timer watches every call in flight (a timer per call costs more than the GET it
+ * guards, at thousands of calls per second); a call is given up between `timeout` and `timeout`
+ * + one tick (50 ms, or a quarter of `timeout` when that is shorter) after it started. Calls wait
+ * in start order and share one timeout, so a tick looks only at the calls that are due.
  * @internal
  */
 export class Commands {
@@ -100,13 +101,13 @@ export class Commands {
         return;
       }
       const now = performance.now();
+      // a Set iterates in insertion order, which is start order, which is deadline order
       for (const e of this.pending) {
-        if (e.until <= now) {
-          this.pending.delete(e);
-          e.reject(fail(e.what, new Error(`no answer within ${this.timeout} ms`)));
-        }
+        if (e.until > now) break;
+        this.pending.delete(e);
+        e.reject(fail(e.what, new Error(`no answer within ${this.timeout} ms`)));
       }
-    }, Math.max(10, Math.min(250, this.timeout / 4)));
+    }, Math.max(10, Math.min(50, this.timeout / 4)));
     // the watch must not keep a process alive on its own
     this.timer.unref?.();
   }

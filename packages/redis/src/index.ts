@@ -21,10 +21,11 @@ import {
   type TokenInfo,
   type TokenStore,
 } from '@tokenaccess/core';
+import { TOMBSTONE_MS, purgeAt, timeDeadline } from '@tokenaccess/core/store';
 import { Commands, script, type RedisClient } from './client';
 import { after, entry, expiryEntry, keys, parseEntry, type Entry } from './keys';
 import { CONSUME, DELETE, DELETE_IF, SET_IF, SWEEP_ONE } from './lua';
-import { deadline, decode, encode } from './record';
+import { decode, encode } from './record';
 
 export type { RedisClient } from './client';
 
@@ -47,8 +48,9 @@ export interface RedisStoreOptions {
   keyPrefix?: string;
   /**
    * Longest a store call waits for Redis, in ms, before it throws `unavailable` (core then
-   * answers 503). Without it a call can wait in ioredis's offline queue for as long as ioredis
-   * keeps reconnecting. `0` turns it off. @default 2000
+   * answers 503): every store fails closed within 2 s by default. Without it a call can wait in
+   * ioredis's offline queue for as long as ioredis keeps reconnecting. `0` turns it off.
+   * @default 2000
    */
   timeout?: number;
   /**
@@ -96,8 +98,11 @@ const S = {
 
 /**
  * A {@link TokenStore} on Redis or Redis Cluster. `consume` and the deletes are single-key Lua
- * scripts (atomic on a Cluster too); expired tokens are removed by Redis's own TTL, used-up ones
- * by the `consume` that uses them up; `sweep` tidies the indexes.
+ * scripts (atomic on a Cluster too); dead tokens are removed by Redis's own TTL and by `sweep`,
+ * which also tidies the indexes. The use that exhausts a token keeps its record (a tombstone,
+ * with core's `purgeAt` as its TTL: its deadline, or 30 days after its last use without one), so
+ * every later `consume` answers `exhausted`, as on every store, and `findById`, `list` and
+ * `revokeById` see it.
  *
  * @example
  * ```ts
@@ -169,10 +174,11 @@ export function redisStore(options: RedisStoreOptions): TokenStore {
     if (outcome === 'not_found' || value === undefined) return { ok: false, reason: 'not_found' };
     const rec = decode(value, hash);
     if (outcome === 'ok') return { ok: true, record: rec };
-    if (outcome === 'ok_deleted') {
-      // this use exhausted the token and the script deleted it; its index entries go now, and
-      // readers skip and prune whatever a failure here leaves behind
-      quietly(unindex(rec));
+    if (outcome === 'ok_spent') {
+      // this use exhausted the token and the script kept its record (the tombstone): file it in
+      // {exp} as dead from now, so `sweep` deletes it. Best effort: if this fails, the record's
+      // own TTL (core's purgeAt) still removes it, and readers prune the index entries it leaves
+      quietly(cmd.run('consume', () => r.zadd(K.expiry, t, expiryEntry({ id: rec.id, kind: rec.kind, ...(rec.subject !== undefined ? { subject: rec.subject } : {}) }))));
       return { ok: true, record: rec };
     }
     return { ok: false, reason: outcome as ConsumeRefusal, record: rec };
@@ -205,7 +211,7 @@ export function redisStore(options: RedisStoreOptions): TokenStore {
       if ((await cmd.run('insert', () => r.set(ik, pending, 'NX'))) !== 'OK') await reclaimId(rec, pending);
       // 2. index entries before the token: an entry without a token is skipped and pruned, but a
       // token without its entries would escape `list` and `revokeAll`
-      const dl = deadline(rec);
+      const dl = timeDeadline(rec);
       const exhausted = rec.maxUses !== undefined && rec.uses >= rec.maxUses;
       const m = entry(rec.id, rec.kind);
       const indexed: [key: string, member: string, score: number][] = [[K.all, m, 0]];
@@ -216,10 +222,13 @@ export function redisStore(options: RedisStoreOptions): TokenStore {
       }
       try {
         await Promise.all(indexed.map(([key, member, score]) => cmd.run('insert', () => r.zadd(key, score, member))));
-        // 3. the token itself: NX makes the hash unique
+        // 3. the token itself: NX makes the hash unique. Its TTL is core's purgeAt: the deadline
+        // (plus the grace), or for a record stored used up without one, its tombstone's end
         const value = encode(rec);
+        const purge = purgeAt(rec, expiryGrace);
+        const expireAt = purge === undefined ? undefined : Math.round(purge);
         const set = await cmd.run('insert', () =>
-          dl === undefined ? r.set(tk, value, 'NX') : r.set(tk, value, 'PXAT', grace(dl), 'NX'),
+          expireAt === undefined ? r.set(tk, value, 'NX') : r.set(tk, value, 'PXAT', expireAt, 'NX'),
         );
         if (set !== 'OK') throw new DuplicateTokenError('[tokenaccess] [redis] a token with this hash exists');
       } catch (err) {
@@ -371,11 +380,11 @@ export function redisStore(options: RedisStoreOptions): TokenStore {
             }
             if (state === 'alive') {
               // the idle deadline moved since it was indexed: file it under the new one
-              const d = deadline(decode(v!, to!.hash));
+              const d = timeDeadline(decode(v!, to!.hash));
               await cmd.run('sweep', () => (d === undefined ? r.zrem(K.expiry, m) : r.zadd(K.expiry, 'XX', d, m)));
               return 0;
             }
-            // already gone (Redis's TTL, or used up): clear what it left in the indexes
+            // already gone (Redis's TTL removed it): clear what it left in the indexes
             if (await prune(e, [K.expiry, K.all, ...(e.subject !== undefined ? [K.subject(e.subject)] : [])], to)) return 1;
             skip++;
             return 0;
@@ -405,5 +414,6 @@ function consumeArgs(now: number, policy: ConsumePolicy, grace: number): (string
     s ? s.mode : '',
     s ? JSON.stringify(s.anyOf) : '',
     grace,
+    TOMBSTONE_MS,
   ];
 }

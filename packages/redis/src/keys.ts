@@ -6,11 +6,14 @@ import { TokenAccessError } from '@tokenaccess/core';
  *
  * | key                      | type   | holds                                              | TTL                     |
  * |--------------------------|--------|----------------------------------------------------|-------------------------|
- * | `tka:t:{<hash>}`         | string | the record: `<uses>|<lastUsedAt>|<json>` (truth)   | PXAT its deadline       |
+ * | `tka:t:{<hash>}`         | string | the record: `<uses>|<lastUsedAt>|<json>` (truth)   | PXAT its deadline (1)   |
  * | `tka:i:{<id>}`           | string | id → hash (`?<ms>:<hash>` until the insert is done) | PXAT `expiresAt`       |
  * | `tka:s:{<subject>}`      | zset   | the subject's tokens, by id (`<id>\0<kind>`)       | none                    |
  * | `tka:{all}`              | zset   | every token, by id (same members)                  | none                    |
- * | `tka:{exp}`              | zset   | tokens that can expire, by deadline (ms)           | none                    |
+ * | `tka:{exp}`              | zset   | tokens that can expire or are used up, by deadline or the use that used them up (ms) | none |
+ *
+ * (1) A used-up record stays as a tombstone, so `consume` answers `exhausted`: until its deadline,
+ * or, when it has none, 30 days after its last use (core's `purgeAt` and `TOMBSTONE_MS`).
  *
  * Atomic operations (`consume`, the deletes) are scripts on the one token key, so they touch one
  * slot on a Cluster. The other keys are indexes that lead to token keys; see `docs/stores/redis.md`.

@@ -28,9 +28,13 @@ end
 /**
  * `consume`: core's `evaluateConsume`, natively. KEYS[1] = token key. ARGV: now, lastUsedResolution,
  * url? ('1'|'0'), canonical, method, origin? ('1'|'0'), origin, scope mode ('' | 'all' | 'any'),
- * anyOf as JSON, ttlGrace. Returns `{ outcome, value }` where outcome is `ok`, `ok_deleted` (this
- * use exhausted the token, which is gone), `not_found` or a refusal reason; `value` is the
+ * anyOf as JSON, ttlGrace, tombstone (ms). Returns `{ outcome, value }` where outcome is `ok`,
+ * `ok_spent` (this use exhausted the token), `not_found` or a refusal reason; `value` is the
  * record after the use.
+ *
+ * The use that exhausts a token keeps its record (the tombstone): later calls answer `exhausted`,
+ * as on every store, until Redis's TTL or `sweep` removes it. Its TTL is core's `purgeAt`: its
+ * deadline (plus the grace) when it has one, else its last use plus the tombstone time.
  */
 export const CONSUME = `${READ}
 if not v then return {'not_found'} end
@@ -71,10 +75,7 @@ if (not count) and (not touch) then return {'ok', v} end
 if count then uses = uses + 1 end
 if touch then last = now end
 local nv = string.format('%.0f|%.0f|', uses, last) .. body
-if count and uses >= r.x then
-  redis.call('DEL', KEYS[1])
-  return {'ok_deleted', nv}
-end
+local spent = count and uses >= r.x
 local dl = r.e
 if r.i then
   local idle = last + r.i
@@ -82,9 +83,12 @@ if r.i then
 end
 if dl then
   redis.call('SET', KEYS[1], nv, 'PXAT', string.format('%.0f', dl + tonumber(ARGV[10])))
+elseif spent then
+  redis.call('SET', KEYS[1], nv, 'PXAT', string.format('%.0f', last + tonumber(ARGV[11])))
 else
   redis.call('SET', KEYS[1], nv)
 end
+if spent then return {'ok_spent', nv} end
 return {'ok', nv}
 `;
 

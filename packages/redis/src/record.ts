@@ -72,17 +72,3 @@ export function decode(value: string, hash: string): TokenInfo {
   if (b.md !== undefined) r.metadata = b.md;
   return r;
 }
-
-/**
- * When the record can no longer be used by time alone (ms since epoch): the earlier of
- * `expiresAt` and the idle deadline; `undefined` when it never expires by time.
- * @internal
- */
-export function deadline(r: TokenInfo): number | undefined {
-  let d = r.expiresAt?.getTime();
-  if (r.idleTimeout !== undefined) {
-    const idle = (r.lastUsedAt ?? r.createdAt).getTime() + r.idleTimeout;
-    if (d === undefined || idle < d) d = idle;
-  }
-  return d;
-}

@@ -1,7 +1,9 @@
 import { createTokenAccess } from '@tokenaccess/core';
+import { TOMBSTONE_MS } from '@tokenaccess/core/store';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { redisStore } from '@tokenaccess/redis';
+import { record } from '@tokenaccess/test-suite';
 import { type RedisServer, clientOptions, randomPrefix, startRedisServer, waitFor } from './servers';
 
 // A private redis-server, so SCRIPT FLUSH and CONFIG RESETSTAT touch nobody else.
@@ -129,15 +131,53 @@ describe('expiry by Redis itself', () => {
     expect(!r.ok && r.error.code).toBe('not_found');
   });
 
-  it('deletes a used-up token in the consume that uses it up, and then its index entries', async () => {
+  it('keeps a used-up token as a tombstone until its deadline, or 30 days after its last use without one: exhausted, never not_found', async () => {
     const store = redisStore({ client, keyPrefix });
     const tokens = createTokenAccess({ store, clock });
+    const exp = (id: string, subject = 'u1') => client.zscore(`${keyPrefix}{exp}`, `${id}\u0000a\u0000${subject}`);
+
+    // a one-time link (7 days by default): kept until it expires, as its TTL already says
     const share = await tokens.issueUrl({ url: 'https://example.com/f?id=1', subject: 'u1' });
     expect((await tokens.verifyUrl(share.url)).ok).toBe(true);
-    expect(await client.exists(tokenKey(share.info.hash))).toBe(0);
-    await waitFor(async () => (await client.keys(`${keyPrefix}*`)).length === 0, 5_000, 'index entries to go');
+    expect(await client.pexpiretime(tokenKey(share.info.hash))).toBe(share.info.expiresAt!.getTime());
     const again = await tokens.verifyUrl(share.url);
-    expect(!again.ok && again.error.code).toBe('not_found');
+    expect(again.ok ? 'ok' : again.error.code).toBe('exhausted');
+
+    // no deadline: kept for TOMBSTONE_MS (30 days) after its last use, and filed in {exp} as
+    // dead from the use that used it up, so sweep finds it
+    const counted = await tokens.issue({ subject: 'u1', name: 'twice', maxUses: 2 });
+    expect(await client.pexpiretime(tokenKey(counted.info.hash))).toBe(-1);
+    expect(await exp(counted.info.id)).toBeNull();
+    const firstUse = now;
+    expect((await tokens.verify(counted.token)).ok).toBe(true);
+    expect(await client.pexpiretime(tokenKey(counted.info.hash))).toBe(-1); // not used up yet
+    now += 1000; // within lastUsedResolution: lastUsedAt stays at the first use
+    expect((await tokens.verify(counted.token)).ok).toBe(true);
+    expect(TOMBSTONE_MS).toBe(30 * 86_400_000);
+    expect(await client.pexpiretime(tokenKey(counted.info.hash))).toBe(firstUse + TOMBSTONE_MS);
+    await waitFor(async () => Number(await exp(counted.info.id)) === now, 5_000, 'the {exp} entry');
+    const refused = await tokens.verify(counted.token);
+    expect(refused.ok ? 'ok' : refused.error.code).toBe('exhausted');
+
+    // a record like any other meanwhile: inspected, listed, revoked by id, with its index entries
+    expect((await tokens.inspect(counted.token))?.uses).toBe(2);
+    expect((await tokens.list({ subject: 'u1' })).items.map((t) => [t.id, t.uses])).toEqual([
+      [share.info.id, 1],
+      [counted.info.id, 2],
+    ]);
+    expect((await tokens.revokeById(counted.info.id))?.uses).toBe(2);
+    expect((await tokens.revokeById(share.info.id))?.uses).toBe(1);
+    expect(await client.keys(`${keyPrefix}*`)).toEqual([]);
+  });
+
+  it('keeps a token stored already used up (an import) until 30 days after its last use', async () => {
+    const store = redisStore({ client, keyPrefix });
+    const stored = record({ maxUses: 1, uses: 1, createdAt: new Date(now - 2 * 86_400_000), lastUsedAt: new Date(now - 86_400_000) });
+    await store.insert(stored);
+    expect(await client.pexpiretime(tokenKey(stored.hash))).toBe(stored.lastUsedAt!.getTime() + TOMBSTONE_MS);
+    expect(await store.consume(stored.hash, new Date(), { lastUsedResolution: 0 })).toMatchObject({ ok: false, reason: 'exhausted' });
+    expect(await store.sweep(new Date())).toBe(1);
+    expect(await client.keys(`${keyPrefix}*`)).toEqual([]);
   });
 
   it('keeps a dead record for expiryGrace, so consume can still say expired', async () => {

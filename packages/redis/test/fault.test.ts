@@ -1,4 +1,4 @@
-import { createTokenAccess } from '@tokenaccess/core';
+import { TokenAccessError, createTokenAccess } from '@tokenaccess/core';
 import { Redis, type RedisOptions } from 'ioredis';
 import { type TcpProxy, startTcpProxy } from 'test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +38,15 @@ function bounded<T>(p: Promise<T>, ms = 15_000): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms))]);
 }
 
+/** `p`'s value, or `'timer fired first'` when `ms` pass before it settles (a hang, or a deadline too long). */
+function beforeTimer<T>(p: Promise<T>, ms: number): Promise<T | 'timer fired first'> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const fired = new Promise<'timer fired first'>((resolve) => {
+    timer = setTimeout(() => resolve('timer fired first'), ms);
+  });
+  return Promise.race([p, fired]).finally(() => clearTimeout(timer));
+}
+
 async function expectUnavailable(p: Promise<{ ok: boolean; error?: { code: string; status: number } }>) {
   const r = await bounded(p);
   expect(r.ok).toBe(false);
@@ -71,6 +80,32 @@ describe.each([
     await waitFor(async () => (await tokens.verify(limited.token)).ok, 20_000, 'verify to recover after blackhole');
     expect((await tokens.verify(token)).ok).toBe(true);
 
+    await dropPrefix(client, keyPrefix);
+    expect(unhandled).toEqual([]);
+  });
+});
+
+describe('every option at its default (ioredis, store, core)', () => {
+  it('fails closed on a black-holed connection: unavailable from the store deadline of 2 s, before a 3 s timer', async () => {
+    // ioredis's defaults: no commandTimeout, 20 retries per request, the offline queue
+    const client = new Redis({ host: '127.0.0.1', port: proxy.port });
+    client.on('error', () => undefined);
+    clients.push(client);
+    const keyPrefix = randomPrefix();
+    const store = redisStore({ client, keyPrefix });
+    expect(store.callTimeout).toBe(2000);
+    const tokens = createTokenAccess({ store });
+    const { token, info } = await tokens.issue({ subject: 'u1', name: 'n' });
+    expect((await tokens.verify(token)).ok).toBe(true);
+
+    proxy.cut('blackhole');
+    expect(await beforeTimer(tokens.verify(token), 3000)).toMatchObject({ ok: false, error: { code: 'unavailable', status: 503 } });
+    const err = await beforeTimer(store.findById(info.id).catch((e: unknown) => e), 3000);
+    expect(err).toBeInstanceOf(TokenAccessError);
+    expect(err).toMatchObject({ code: 'unavailable', message: '[tokenaccess] [redis] findById failed: no answer within 2000 ms' });
+
+    proxy.restore();
+    await waitFor(async () => (await tokens.verify(token)).ok, 20_000, 'verify to recover');
     await dropPrefix(client, keyPrefix);
     expect(unhandled).toEqual([]);
   });

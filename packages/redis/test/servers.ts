@@ -19,10 +19,10 @@ export const randomPrefix = () => `tkatest:${randomBytes(6).toString('hex')}:`;
 /** Client options the docs recommend: fail fast instead of queueing forever. */
 export const clientOptions = { maxRetriesPerRequest: 1, commandTimeout: 2000, enableAutoPipelining: true } as const;
 
-/** Deletes every key under `prefix`, on a standalone Redis or on every master of a Cluster. */
 /**
- * `createStore` / `cleanup` for the conformance suite: each test gets a store under a fresh key
- * prefix on `client`, dropped afterwards. `client` is a getter, so a Cluster started in
+ * `createStore` / `reopen` / `cleanup` for the conformance suite: each test gets a store under a
+ * fresh key prefix on `client`, dropped afterwards, and `reopen` a second store instance on the
+ * same prefix (what another process would have). `client` is a getter, so a Cluster started in
  * `beforeAll` can be passed before it exists.
  */
 export function isolatedStores(client: () => Redis | Cluster, options: Omit<RedisStoreOptions, 'client' | 'keyPrefix'> = {}) {
@@ -34,9 +34,12 @@ export function isolatedStores(client: () => Redis | Cluster, options: Omit<Redi
       prefixes.set(store, keyPrefix);
       return store;
     },
+    reopen: (store: object) => redisStore({ ...options, client: client(), keyPrefix: prefixes.get(store)! }),
     cleanup: (store: object) => dropPrefix(client(), prefixes.get(store)!),
   };
 }
+
+/** Deletes every key under `prefix`, on a standalone Redis or on every master of a Cluster. */
 
 export async function dropPrefix(client: Redis | Cluster, prefix: string): Promise<void> {
   const nodes = client instanceof Cluster ? client.nodes('master') : [client];

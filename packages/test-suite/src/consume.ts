@@ -1,6 +1,6 @@
 import type { ConsumeResult, TokenInfo, TokenStore } from '@tokenaccess/core';
 import { describe, expect, it } from 'vitest';
-import { HOUR, at, plain, record, scopes, urlRecord } from './fixtures';
+import { HOUR, at, plain, randomSubject, record, scopes, urlRecord } from './fixtures';
 
 const MIN = 60_000;
 
@@ -9,7 +9,7 @@ function refused(r: ConsumeResult): string {
 }
 
 /** The atomic consume: expiry, use limits, last-used throttling, URL binding and scopes. */
-export function consumeTests(store: () => TokenStore): void {
+export function consumeTests(store: () => TokenStore, reader: () => TokenStore): void {
   const insert = async (r: TokenInfo) => {
     await store().insert(r);
     return r;
@@ -49,20 +49,70 @@ export function consumeTests(store: () => TokenStore): void {
 
     it('counts uses up to maxUses, then refuses', async () => {
       const r = await insert(record({ maxUses: 3 }));
+      const times = [at(1), at(2), at(3)];
       for (let i = 1; i <= 3; i++) {
-        const res = await store().consume(r.hash, at(i), plain());
+        const res = await store().consume(r.hash, times[i - 1]!, plain());
         expect(res.ok).toBe(true);
         expect(res.ok && res.record.uses).toBe(i);
       }
-      expect(['exhausted', 'not_found']).toContain(refused(await store().consume(r.hash, at(10), plain())));
-      expect(['exhausted', 'not_found']).toContain(refused(await store().consume(r.hash, at(11), plain())));
-      const left = await store().findByHash(r.hash);
-      if (left) expect(left.uses).toBe(3);
+      // within the resolution: lastUsedAt is the first use
+      const spent = { ...r, uses: 3, lastUsedAt: times[0] };
+      expect(await store().consume(r.hash, at(10), plain())).toEqual({ ok: false, reason: 'exhausted', record: spent });
+      expect(await reader().consume(r.hash, at(11), plain())).toEqual({ ok: false, reason: 'exhausted', record: spent });
+      expect(await reader().findByHash(r.hash)).toEqual(spent);
     });
 
     it('refuses a record stored already used up', async () => {
       const r = await insert(record({ maxUses: 2, uses: 2 }));
       expect(refused(await store().consume(r.hash, at(), plain()))).toBe('exhausted');
+      expect(refused(await reader().consume(r.hash, at(), plain()))).toBe('exhausted');
+    });
+  });
+
+  // One answer on every store: a store that deletes a record on its last use must keep a
+  // tombstone (DESIGN.md, "Every store answers the same code"), so nothing here says not_found.
+  describe('consume: a used-up token', () => {
+    const link = (canonical: string, method = 'GET') => plain({ url: { canonical, method } });
+
+    it('answers exhausted on every later use, before the binding and the scopes are looked at', async () => {
+      const r = await insert(urlRecord('/once', { maxUses: 1, scopes: ['files:read'] }));
+      const used = at(1);
+      const first = await store().consume(r.hash, used, link('/once'));
+      expect(first).toEqual({ ok: true, record: { ...r, uses: 1, lastUsedAt: used } });
+      const spent = { ...r, uses: 1, lastUsedAt: used };
+      for (const s of [store(), reader()]) {
+        expect(await s.consume(r.hash, at(2), link('/once'))).toEqual({ ok: false, reason: 'exhausted', record: spent });
+        expect(refused(await s.consume(r.hash, at(3), link('/elsewhere', 'POST')))).toBe('exhausted');
+        expect(refused(await s.consume(r.hash, at(4), plain()))).toBe('exhausted');
+        expect(refused(await s.consume(r.hash, at(5), { ...link('/once'), scopes: scopes('all', 'admin') }))).toBe('exhausted');
+        expect(refused(await s.consume(r.hash, at(HOUR), link('/once')))).toBe('exhausted');
+      }
+    });
+
+    it('stays a record like any other: found by hash and id, listed, revoked by id, then not_found', async () => {
+      const subject = randomSubject();
+      const r = await insert(record({ subject, maxUses: 2 }));
+      const t = at(1);
+      expect((await store().consume(r.hash, t, plain())).ok).toBe(true);
+      expect((await store().consume(r.hash, at(2), plain())).ok).toBe(true);
+      const spent = { ...r, uses: 2, lastUsedAt: t };
+      expect(await reader().findByHash(r.hash)).toEqual(spent);
+      expect(await reader().findById(r.id)).toEqual(spent);
+      expect((await reader().list({ subject, limit: 10 })).items).toEqual([spent]);
+      expect(await reader().deleteById(r.id)).toEqual(spent);
+      expect(refused(await store().consume(r.hash, at(3), plain()))).toBe('not_found');
+      expect(await store().findById(r.id)).toBeNull();
+    });
+
+    it('is revoked with its subject and by hash, counted once', async () => {
+      const subject = randomSubject();
+      const a = await insert(record({ subject, maxUses: 1 }));
+      const b = await insert(record({ subject, maxUses: 1 }));
+      const t = at(1);
+      for (const x of [a, b]) expect((await store().consume(x.hash, t, plain())).ok).toBe(true);
+      expect(await reader().deleteByHash(a.hash)).toEqual({ ...a, uses: 1, lastUsedAt: t });
+      expect(await reader().deleteBySubject(subject)).toBe(1);
+      for (const x of [a, b]) expect(refused(await store().consume(x.hash, at(2), plain()))).toBe('not_found');
     });
   });
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { randomSubject } from './fixtures';
 
 /** The store behind `createTokenAccess`: the paths users take. */
-export function serviceTests(store: () => TokenStore): void {
+export function serviceTests(store: () => TokenStore, reader: () => TokenStore): void {
   describe('behind createTokenAccess', () => {
     it('issues, verifies, lists, revokes', async () => {
       const tokens = createTokenAccess({ store: store() });
@@ -20,14 +20,22 @@ export function serviceTests(store: () => TokenStore): void {
       expect(!gone.ok && gone.error.code).toBe('not_found');
     });
 
-    it('serves a one-time share link once, to its URL only', async () => {
+    it('serves a one-time share link once, to its URL only, then answers exhausted until it is revoked', async () => {
       const tokens = createTokenAccess({ store: store() });
       const share = await tokens.issueUrl({ url: 'https://example.com/files?id=7&sep=%2C' });
       const wrong = await tokens.verifyUrl(share.url.replace('id=7', 'id=8'));
       expect(!wrong.ok && wrong.error.code).toBe('url_mismatch');
       expect((await tokens.verifyUrl(share.url.replace('%2C', ','))).ok).toBe(true);
+      // the same answer from every store, and from another instance of it
       const again = await tokens.verifyUrl(share.url);
-      expect(!again.ok && ['exhausted', 'not_found']).toContain(!again.ok && again.error.code);
+      expect(again.ok ? 'ok' : again.error).toMatchObject({ code: 'exhausted', status: 401 });
+      const elsewhere = createTokenAccess({ store: reader() });
+      const fromReader = await elsewhere.verifyUrl(share.url);
+      expect(fromReader.ok ? 'ok' : fromReader.error.code).toBe('exhausted');
+      expect((await elsewhere.inspect(share.token))?.uses).toBe(1);
+      expect((await elsewhere.revokeById(share.info.id))?.id).toBe(share.info.id);
+      const revoked = await tokens.verifyUrl(share.url);
+      expect(revoked.ok ? 'ok' : revoked.error.code).toBe('not_found');
     });
 
     it('revokeAll removes every token of a subject', async () => {
@@ -35,7 +43,10 @@ export function serviceTests(store: () => TokenStore): void {
       const subject = randomSubject();
       const issued = await Promise.all([1, 2, 3].map((i) => tokens.issue({ subject, name: `t${i}` })));
       expect(await tokens.revokeAll(subject)).toBe(3);
-      for (const { token } of issued) expect((await tokens.verify(token)).ok).toBe(false);
+      for (const { token } of issued) {
+        const r = await tokens.verify(token);
+        expect(r.ok ? 'ok' : r.error.code).toBe('not_found');
+      }
     });
   });
 }

@@ -8,6 +8,7 @@ import { describe } from 'vitest';
 import { atomicTests } from './atomic';
 import { basicTests } from './basic';
 import { consumeTests } from './consume';
+import { metadataTests } from './metadata';
 import { type StoreTestSuiteOptions, useStore } from './context';
 import { serviceTests } from './e2e';
 import { securityTests } from './security';
@@ -15,6 +16,7 @@ import { sweepTests } from './sweep';
 
 export type { StoreTestSuiteOptions } from './context';
 export { record, urlRecord, plain, at, randomSubject } from './fixtures';
+export { limitMetadata } from './metadata';
 
 /**
  * Registers the conformance suite (vitest) for a store. Call it at the top level of a test
@@ -30,12 +32,13 @@ export { record, urlRecord, plain, at, randomSubject } from './fixtures';
  */
 export function storeTestSuite(options: StoreTestSuiteOptions): void {
   describe(`TokenStore conformance: ${options.name}`, () => {
-    const store = useStore(options);
+    const { store, reader } = useStore(options);
     basicTests(store);
-    consumeTests(store);
+    metadataTests(store, reader);
+    consumeTests(store, reader);
     sweepTests(store);
-    atomicTests(store, options.concurrency ?? 200);
-    serviceTests(store);
+    atomicTests(store, reader, options.concurrency ?? 200);
+    serviceTests(store, reader);
     securityTests(store);
   });
 }

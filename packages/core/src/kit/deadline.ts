@@ -12,7 +12,7 @@ export interface Deadlines {
   readonly timeout: number;
   /**
    * Starts `op` under the deadline: resolves with its value, or rejects with `fail(what, err)`
-   * when it fails, throws, or has not settled within `timeout` ms (±`timeout`/8, at least 10 ms).
+   * when it fails, throws, or has not settled within `timeout` ms (at most `min(50, timeout/8)` ms late).
    */
   run<T>(what: string, op: () => Promise<T>): Promise<T>;
   /**
@@ -47,7 +47,8 @@ export function deadlines(timeout: number, fail: (what: string, err: unknown, ti
   if (typeof timeout !== 'number' || !(timeout >= 0) || !Number.isFinite(timeout)) {
     throw new TokenAccessError('invalid_argument', `timeout must be a finite number of ms >= 0 (got ${String(timeout)})`);
   }
-  const tick = Math.max(10, Math.min(250, Math.round(timeout / 8)));
+  // at most 50 ms late: "fail closed within 2 s" holds to the tick
+  const tick = Math.max(10, Math.min(50, Math.round(timeout / 8)));
   let queue: Pending[] = [];
   let head = 0;
   let timer: ReturnType<typeof setInterval> | undefined;

@@ -11,7 +11,8 @@ import { postgresStore } from '../../src/index';
 const { POSTGRES_URL, SCHEMA, TOKEN, VERIFIES } = process.env;
 const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 8, connectionTimeoutMillis: 10_000 });
 pool.on('error', () => {});
-const tokens = createTokenAccess({ store: postgresStore({ client: pool, schema: SCHEMA! }), timeout: 30_000 });
+// counting across processes, not deadlines: the store's own 2 s default would also bound the wait for a pooled connection
+const tokens = createTokenAccess({ store: postgresStore({ client: pool, schema: SCHEMA!, timeout: 30_000 }), timeout: 30_000 });
 
 // Open the connections before the start signal, so the processes really race.
 await Promise.all(Array.from({ length: 8 }, () => pool.query('SELECT 1')));

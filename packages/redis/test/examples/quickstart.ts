@@ -20,7 +20,7 @@ export async function standalone(url = 'redis://127.0.0.1:6379', keyPrefix = 'my
 
   const share = await tokens.issueUrl({ url: 'https://example.com/files?id=7', expiresIn: '1d', maxUses: 1 });
   const opened = await tokens.verifyUrl(share.url); // ok, and the link is used up
-  const reopened = await tokens.verifyUrl(share.url); // not_found: deleted by the use that used it up
+  const reopened = await tokens.verifyUrl(share.url); // exhausted, as on every store, until the link expires
 
   const listed = await tokens.list({ subject: 'user-1' });
   const revoked = await tokens.revokeAll('user-1');
@@ -36,7 +36,7 @@ export async function cluster(nodes: { host: string; port: number }[], keyPrefix
 
   const { token } = await tokens.issue({ subject: 'user-1', name: 'CI', maxUses: 2 });
   const uses = [await tokens.verify(token), await tokens.verify(token), await tokens.verify(token)];
-  const swept = await tokens.sweep(); // tidies the indexes of tokens Redis already expired
+  const swept = await tokens.sweep(); // 1: deletes the used-up token now, with its index entries
   await client.quit();
   return { uses, swept };
 }

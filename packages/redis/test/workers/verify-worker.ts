@@ -9,11 +9,12 @@ import { redisStore } from '@tokenaccess/redis';
 import { Cluster, Redis } from 'ioredis';
 
 const { REDIS_URL, CLUSTER_NODES, KEY_PREFIX, TOKEN, PARALLEL } = process.env as Record<string, string>;
-const redisOptions = { maxRetriesPerRequest: 1, commandTimeout: 5000 };
+// counting across processes, not deadlines: generous timeouts, so a loaded machine is not a failure
+const redisOptions = { maxRetriesPerRequest: 1, commandTimeout: 30_000 };
 const client = CLUSTER_NODES
   ? new Cluster(JSON.parse(CLUSTER_NODES) as { host: string; port: number }[], { enableAutoPipelining: true, redisOptions })
   : new Redis(REDIS_URL!, { ...redisOptions, enableAutoPipelining: true });
-const tokens = createTokenAccess({ store: redisStore({ client, keyPrefix: KEY_PREFIX!, timeout: 5000 }) });
+const tokens = createTokenAccess({ store: redisStore({ client, keyPrefix: KEY_PREFIX!, timeout: 30_000 }), timeout: 30_000 });
 
 await client.get(`${KEY_PREFIX}warm-up`); // connected (and, on a Cluster, slots known)
 process.stdout.write('ready\n');
