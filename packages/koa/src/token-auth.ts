@@ -27,7 +27,9 @@ const msg = (text: string) => `[tokenaccess] [koa] ${text}`;
  * new Koa().use(api.routes()).use(api.allowedMethods()).listen(3000);
  * ```
  */
-export function tokenAuth<User = unknown>(options: TokenAuthOptions<User>): Middleware<TokenState<User>> {
+export function tokenAuth<User = unknown, Key extends string = 'token', Passthrough extends boolean = false>(
+  options: TokenAuthOptions<User, Key, Passthrough>,
+): Middleware<TokenState<User, Key, Passthrough>> {
   if (!options || typeof options !== 'object' || !options.tokens || typeof options.tokens.authenticate !== 'function') {
     throw new TokenAccessError('invalid_argument', msg('tokenAuth needs { tokens } (createTokenAccess({ store }))'));
   }
@@ -98,5 +100,5 @@ export function tokenAuth<User = unknown>(options: TokenAuthOptions<User>): Midd
     await onError(error, ctx);
   }
 
-  return middleware as unknown as Middleware<TokenState<User>>;
+  return middleware as unknown as Middleware<TokenState<User, Key, Passthrough>>;
 }

@@ -2,10 +2,11 @@ import type { AuthenticateOptions, ScopeMode, TokenAccess, TokenInfo, VerifyErro
 import type { ParameterizedContext } from 'koa';
 
 /**
- * What {@link tokenAuth} puts on `ctx.state`: the verified token (under `key`, default `token`),
- * the owner returned by `loadSubject` (`user`), and, with `passthrough`, the refusal
- * (`tokenError`). Put it into `Koa<TokenState>` or `Router<TokenState>` to type `ctx.state`;
- * nothing is augmented globally.
+ * What {@link tokenAuth} puts on `ctx.state`, typed as its options say: the verified token
+ * under `Key` (`key`, default `token`; optional with `passthrough`), the owner returned by
+ * `loadSubject` (`user`), and with `passthrough` the refusal (`tokenError`). Put it into
+ * `Koa<TokenState>` or `Router<TokenState>` to type `ctx.state`, or let `router.use(tokenAuth(…))`
+ * infer it; nothing is augmented globally.
  *
  * @example
  * ```ts
@@ -18,14 +19,15 @@ import type { ParameterizedContext } from 'koa';
  * router.get('/me', (ctx) => { ctx.body = { user: ctx.state.user, scopes: ctx.state.token.scopes }; });
  * ```
  */
-export interface TokenState<User = unknown> {
-  /** The verified token (never the raw token). Absent only on a `passthrough` failure. */
-  token: TokenInfo;
+export type TokenState<User = unknown, Key extends string = 'token', Passthrough extends boolean = false> = (Passthrough extends true
+  ? { [K in Key]?: TokenInfo } & {
+      /** The refusal: present when no token was accepted. */
+      tokenError?: VerifyError;
+    }
+  : { [K in Key]: TokenInfo }) & {
   /** The owner, when `loadSubject` is configured and the token has a subject. */
   user?: User;
-  /** The refusal, only with `passthrough: true`. */
-  tokenError?: VerifyError;
-}
+};
 
 /** The Koa context the middleware of this package accept (any state, any custom context). */
 export type TokenContext = ParameterizedContext<Record<string, unknown>>;
@@ -34,7 +36,7 @@ export type TokenContext = ParameterizedContext<Record<string, unknown>>;
 export type TokenErrorHandler = (error: VerifyError, ctx: TokenContext) => void | Promise<void>;
 
 /** Options of {@link tokenAuth}. */
-export interface TokenAuthOptions<User = unknown> {
+export interface TokenAuthOptions<User = unknown, Key extends string = 'token', Passthrough extends boolean = false> {
   /** The token service: `createTokenAccess({ store })`. */
   tokens: TokenAccess;
   /**
@@ -45,13 +47,13 @@ export interface TokenAuthOptions<User = unknown> {
   /** How `scopes` combine. @default 'all' */
   mode?: ScopeMode;
   /** The `ctx.state` property that receives the verified `TokenInfo`. @default 'token' */
-  key?: string;
+  key?: Key;
   /**
    * On failure, call the next middleware with the refusal on `ctx.state.tokenError` (and no
    * token) instead of answering. For routes that serve anonymous and signed-in callers.
    * @default false
    */
-  passthrough?: boolean;
+  passthrough?: Passthrough;
   /**
    * Replaces extraction entirely (koa-jwt's `getToken`): return the raw token, or
    * null/undefined for none. A throw is answered as `invalid_request`.
