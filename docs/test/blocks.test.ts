@@ -1,7 +1,8 @@
 /**
  * Every TypeScript block in docs/ must be code that runs: its lines must appear, in order and
- * consecutively, in a file that a test or an example executes (docs/examples, examples/*,
- * packages/*​/test). A block that drifts from the code fails here.
+ * consecutively, in a file that a test executes: a test file, a file a test imports or spawns
+ * (transitively), or the Next example app its e2e test builds and serves. A block that drifts
+ * from the code, or that lives only in a file nothing runs, fails here.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -29,6 +30,39 @@ const sources = [
   ]),
 ].map((f) => ({ file: path.relative(root, f), lines: norm(fs.readFileSync(f, 'utf8')) }));
 
+/**
+ * The files that run: every test file, every file a running file imports by a relative path or
+ * names as a script to spawn (a worker, a child process), and the Next example app, which its
+ * e2e test builds and serves. A block sliced from any other file proves nothing.
+ */
+function runningFiles(): Set<string> {
+  const all = new Set(sources.map((s) => s.file));
+  const roots = [...all].filter((f) => /\.test\.tsx?$/.test(f) || /^examples\/next-app\/(app|lib)\/|^examples\/next-app\/(proxy|next\.config)\.ts$/.test(f));
+  const seen = new Set<string>();
+  const resolve = (from: string, spec: string): string | undefined => {
+    const base = path.join(path.dirname(from), spec);
+    const candidates = [base, base.replace(/\.js$/, '.ts'), base.replace(/\.js$/, '.tsx'), `${base}.ts`, `${base}.tsx`, `${base}.mjs`, path.join(base, 'index.ts')];
+    return candidates.map((c) => path.normalize(c)).find((c) => all.has(c));
+  };
+  const queue = [...roots];
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = fs.readFileSync(path.join(root, file), 'utf8');
+    for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)['"](\.{1,2}\/[^'"]+)['"]/g)) {
+      const hit = resolve(file, m[1]!);
+      if (hit) queue.push(hit);
+    }
+    for (const m of text.matchAll(/['"`]([\w./-]+\.(?:ts|tsx|mjs|cjs))['"`]/g)) {
+      const hit = resolve(file, m[1]!.startsWith('.') ? m[1]! : `./${m[1]!}`);
+      if (hit) queue.push(hit);
+    }
+  }
+  return seen;
+}
+const running = runningFiles();
+
 function containedIn(block: string[], lines: string[]): boolean {
   outer: for (let i = 0; i + block.length <= lines.length; i++) {
     for (let j = 0; j < block.length; j++) if (lines[i + j] !== block[j]) continue outer;
@@ -54,7 +88,16 @@ describe('docs code blocks', () => {
   });
   it.each(blocks.map((b) => [`${b.page}:${b.line}`, b] as const))('%s runs in a test or an example', (_, b) => {
     const block = norm(b.code);
-    const home = sources.find((s) => containedIn(block, s.lines));
-    expect(home?.file, `no test or example contains the block at ${b.page}:${b.line}:\n${b.code}`).toBeDefined();
+    const homes = sources.filter((s) => containedIn(block, s.lines)).map((s) => s.file);
+    expect(homes, `no test or example contains the block at ${b.page}:${b.line}:\n${b.code}`).not.toEqual([]);
+    expect(homes.filter((f) => running.has(f)), `the block at ${b.page}:${b.line} is only in ${homes.join(', ')}, which no test runs`).not.toEqual([]);
+  });
+
+  it('knows which files run: a test file, what it imports, what it spawns; not a file nothing reaches', () => {
+    expect(running.has('docs/test/examples.test.ts')).toBe(true);
+    expect(running.has('docs/examples/custom-store.ts')).toBe(true);
+    expect([...running].some((f) => f.startsWith('examples/next-app/app/'))).toBe(true);
+    const unreached = sources.map((s) => s.file).filter((f) => !running.has(f));
+    expect(unreached.every((f) => !/\.test\.tsx?$/.test(f))).toBe(true);
   });
 });
