@@ -8,7 +8,15 @@ import { openStore } from './store';
 
 const port = Number(process.env.PORT ?? 3000);
 const files = process.env.FILES_DIR ?? join(tmpdir(), 'koa-api-files');
-const opened = await openStore(process.env.TOKENACCESS_STORE ?? 'memory:');
+/** A start-up failure is one line and a non-zero exit: a stack trace helps nobody here. */
+const die = (line: string): never => {
+  console.error(`koa-api: ${line}`);
+  process.exit(1);
+};
+const storeUrl = process.env.TOKENACCESS_STORE ?? 'memory:';
+const opened = await openStore(storeUrl).catch((err: unknown) =>
+  die(`cannot open the store ${storeUrl.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')}: ${err instanceof Error ? err.message : String(err)}`),
+);
 const tokens = createTokenAccess({
   store: opened.store,
   onRejected: (e) => console.log(rejectionLine(e)),
@@ -16,7 +24,11 @@ const tokens = createTokenAccess({
 
 await ensureDemoFiles(files);
 const app = createApp({ tokens, files });
-const server = app.listen(port, () => {
+const server = app.listen(port);
+server.once('error', (err: NodeJS.ErrnoException) =>
+  die(err.code === 'EADDRINUSE' ? `port ${port} is in use (set PORT=… to use another)` : `cannot listen on port ${port}: ${err.message}`),
+);
+server.once('listening', () => {
   const base = `http://localhost:${port}`;
   console.log(`
 koa-api listening on ${base}

@@ -1,4 +1,4 @@
-import { TokenAccessError } from '@tokenaccess/core';
+import { TokenAccessError, storeMessage } from '@tokenaccess/core/store';
 
 /**
  * The key layout. Every key is one of these, under `keyPrefix` (default `tka:`); `{…}` is the
@@ -15,7 +15,7 @@ import { TokenAccessError } from '@tokenaccess/core';
  * (1) A used-up record stays as a tombstone, so `consume` answers `exhausted`: until its deadline,
  * or, when it has none, 30 days after its last use (core's `purgeAt` and `TOMBSTONE_MS`).
  *
- * Atomic operations (`consume`, the deletes) are scripts on the one token key, so they touch one
+ * Atomic operations (`consume`, `update`, the deletes) are scripts on the one token key, so they touch one
  * slot on a Cluster. The other keys are indexes that lead to token keys; see `docs/stores/redis.md`.
  */
 export interface Keys {
@@ -29,7 +29,7 @@ export interface Keys {
 /** @internal */
 export function keys(prefix: string): Keys {
   if (/[{}]/.test(prefix)) {
-    throw new TokenAccessError('invalid_argument', `[tokenaccess] [redis] keyPrefix must not contain "{" or "}" (they are Redis Cluster hash tags): ${JSON.stringify(prefix)}`);
+    throw new TokenAccessError('invalid_argument', storeMessage('redis', `keyPrefix must not contain "{" or "}" (they are Redis Cluster hash tags): ${JSON.stringify(prefix)}`));
   }
   return {
     token: (hash) => `${prefix}t:{${hash}}`,
@@ -59,7 +59,7 @@ export function entry(id: string, kind: 'access' | 'url'): string {
   return `${id}\u0000${kind === 'url' ? 'u' : 'a'}`;
 }
 
-/** @internal The member of `{exp}`. */
+/** @internal The member of `{exp}` (a record is an `Entry` too). */
 export function expiryEntry(e: Entry): string {
   return e.subject === undefined ? entry(e.id, e.kind) : `${entry(e.id, e.kind)}\u0000${e.subject}`;
 }

@@ -1,7 +1,9 @@
 /**
- * The Lua scripts. Each one touches a single key (the token key `t:{hash}`), so it is atomic on a
- * standalone Redis and on a Cluster alike. They read the record format of `record.ts`:
- * `<uses>|<lastUsedAt>|<json>`, and rewrite only the two leading fields.
+ * The Lua scripts. Each one touches a single key (the token key `t:{hash}`, or for the two
+ * compare-and-set scripts the id key `i:{id}`), so it is atomic on a standalone Redis and on a
+ * Cluster alike. They read the record format of `record.ts`:
+ * `<uses>|<lastUsedAt>|<json>`: `consume` rewrites only the two leading fields, `update` only
+ * the JSON.
  */
 
 // Parses KEYS[1]'s value into locals v, uses, last, body, r (nil v when the key is missing).
@@ -22,6 +24,26 @@ local function dead(now)
   if r.i and (last or r.c) + r.i <= now then return 'expired' end
   if r.x and uses >= r.x then return 'exhausted' end
   return nil
+end
+-- purgeAt of core: when Redis may drop the record (PXAT), or nil to keep it
+local function purge_at(grace, tombstone)
+  local dl = r.e
+  if r.i then
+    local idle = (last or r.c) + r.i
+    if (not dl) or idle < dl then dl = idle end
+  end
+  if dl then return dl + grace end
+  if r.x and uses >= r.x then return (last or r.c) + tombstone end
+  return nil
+end
+-- writes nv to KEYS[1] with purge_at as its PXAT (a plain SET drops any TTL)
+local function save(nv, grace, tombstone)
+  local at = purge_at(tonumber(grace), tonumber(tombstone))
+  if at then
+    redis.call('SET', KEYS[1], nv, 'PXAT', string.format('%.0f', at))
+  else
+    redis.call('SET', KEYS[1], nv)
+  end
 end
 `;
 
@@ -75,20 +97,26 @@ if (not count) and (not touch) then return {'ok', v} end
 if count then uses = uses + 1 end
 if touch then last = now end
 local nv = string.format('%.0f|%.0f|', uses, last) .. body
-local spent = count and uses >= r.x
-local dl = r.e
-if r.i then
-  local idle = last + r.i
-  if (not dl) or idle < dl then dl = idle end
-end
-if dl then
-  redis.call('SET', KEYS[1], nv, 'PXAT', string.format('%.0f', dl + tonumber(ARGV[10])))
-elseif spent then
-  redis.call('SET', KEYS[1], nv, 'PXAT', string.format('%.0f', last + tonumber(ARGV[11])))
-else
-  redis.call('SET', KEYS[1], nv)
-end
-if spent then return {'ok_spent', nv} end
+save(nv, ARGV[10], ARGV[11])
+if count and uses >= r.x then return {'ok_spent', nv} end
+return {'ok', nv}
+`;
+
+/**
+ * `update`: replaces the body (the JSON) of the record with id ARGV[1] by ARGV[3] when it is
+ * still ARGV[2] (what the client read and patched with core's `applyPatch`), keeping `uses` and
+ * `lastUsedAt` as they are now, and re-sets the TTL (core's `purgeAt`, grace ARGV[4], tombstone
+ * ARGV[5] ms). Returns `{ 'ok', value }`, `{ 'changed', value }` (another update came first:
+ * patch this value and try again) or `{ 'not_found' }`. The patch is applied in the client, not
+ * here, because cjson would rewrite the JSON (numbers rounded to 14 digits, `[]` as `{}`);
+ * a `consume` never changes the body, so counting never makes an update try again.
+ */
+export const UPDATE = `${READ}
+if (not v) or r.id ~= ARGV[1] then return {'not_found'} end
+if body ~= ARGV[2] then return {'changed', v} end
+local nv = string.sub(v, 1, #v - #body) .. ARGV[3]
+r = cjson.decode(ARGV[3])
+save(nv, ARGV[4], ARGV[5])
 return {'ok', nv}
 `;
 

@@ -1,10 +1,11 @@
-import type { JsonValue, TokenInfo, UrlBinding } from '@tokenaccess/core';
+import { type JsonValue, type TokenInfo, type UrlBinding, storeMessage } from '@tokenaccess/core/store';
 
 /**
  * The stored form of a record, one string: `<uses>|<lastUsedAt ms or empty>|<json>`. The two
  * fields a `consume` changes come first, so the Lua script rewrites them without re-encoding the
- * JSON (Redis's cjson would round numbers in `metadata` to 14 digits). The JSON uses short keys
- * (memory) and epoch milliseconds for dates; the hash is not repeated, it is in the key name.
+ * JSON (Redis's cjson would round numbers in `metadata` to 14 digits). The JSON (the body) uses
+ * short keys (memory) and epoch milliseconds for dates; the hash is not repeated, it is in the
+ * key name. Only `update` changes the body.
  */
 interface Body {
   id: string;
@@ -22,13 +23,15 @@ interface Body {
   x?: number;
   /** createdAt */
   c: number;
+  /** parentId */
+  p?: string;
   md?: Record<string, JsonValue>;
   /** hint */
   h: string;
 }
 
-/** @internal */
-export function encode(r: TokenInfo): string {
+/** @internal The JSON part of the stored form. */
+export function encodeBody(r: TokenInfo): string {
   const body: Body = { id: r.id, k: r.kind === 'url' ? 'u' : 'a', n: r.name, s: r.scopes, c: r.createdAt.getTime(), h: r.hint };
   if (r.subject !== undefined) body.sub = r.subject;
   if (r.url !== undefined) {
@@ -38,15 +41,26 @@ export function encode(r: TokenInfo): string {
   if (r.expiresAt !== undefined) body.e = r.expiresAt.getTime();
   if (r.idleTimeout !== undefined) body.i = r.idleTimeout;
   if (r.maxUses !== undefined) body.x = r.maxUses;
+  if (r.parentId !== undefined) body.p = r.parentId;
   if (r.metadata !== undefined) body.md = r.metadata;
-  return `${r.uses}|${r.lastUsedAt === undefined ? '' : r.lastUsedAt.getTime()}|${JSON.stringify(body)}`;
+  return JSON.stringify(body);
+}
+
+/** @internal */
+export function encode(r: TokenInfo): string {
+  return `${r.uses}|${r.lastUsedAt === undefined ? '' : r.lastUsedAt.getTime()}|${encodeBody(r)}`;
+}
+
+/** @internal The JSON part of a stored value. */
+export function bodyOf(value: string): string {
+  return value.slice(value.indexOf('|', value.indexOf('|') + 1) + 1);
 }
 
 /** @internal */
 export function decode(value: string, hash: string): TokenInfo {
   const p1 = value.indexOf('|');
   const p2 = value.indexOf('|', p1 + 1);
-  if (p1 < 0 || p2 < 0) throw new Error(`[tokenaccess] [redis] not a token record: ${hash}`);
+  if (p1 < 0 || p2 < 0) throw new Error(storeMessage('redis', `not a token record: ${hash}`));
   const last = value.slice(p1 + 1, p2);
   const b = JSON.parse(value.slice(p2 + 1)) as Body;
   const r: TokenInfo = {
@@ -70,5 +84,6 @@ export function decode(value: string, hash: string): TokenInfo {
   if (b.x !== undefined) r.maxUses = b.x;
   if (last !== '') r.lastUsedAt = new Date(Number(last));
   if (b.md !== undefined) r.metadata = b.md;
+  if (b.p !== undefined) r.parentId = b.p;
   return r;
 }

@@ -193,6 +193,40 @@ describe('expiry by Redis itself', () => {
   });
 });
 
+describe('update', () => {
+  const tokenKey = (hash: string) => `${keyPrefix}t:{${hash}}`;
+  const idKey = (id: string) => `${keyPrefix}i:{${id}}`;
+  const exp = (r: { id: string; subject?: string }) => client.zscore(`${keyPrefix}{exp}`, `${r.id}\u0000a\u0000${r.subject}`);
+
+  it('re-sets the TTLs of the token and id keys and the {exp} entry from the new record', async () => {
+    const store = redisStore({ client, keyPrefix });
+    const r = record({ createdAt: new Date(now) });
+    await store.insert(r);
+    expect([await client.pexpiretime(tokenKey(r.hash)), await client.pexpiretime(idKey(r.id)), await exp(r)]).toEqual([-1, -1, null]);
+    const at = now + 3_600_000;
+    await store.update!(r.id, { expiresAt: new Date(at) });
+    expect([await client.pexpiretime(tokenKey(r.hash)), await client.pexpiretime(idKey(r.id)), Number(await exp(r))]).toEqual([at, at, at]);
+    await store.update!(r.id, { idleTimeout: 60_000 }); // the idle deadline comes first now
+    expect([await client.pexpiretime(tokenKey(r.hash)), await client.pexpiretime(idKey(r.id)), Number(await exp(r))]).toEqual([now + 60_000, at, now + 60_000]);
+    await store.update!(r.id, { expiresAt: null, idleTimeout: null });
+    expect([await client.pexpiretime(tokenKey(r.hash)), await client.pexpiretime(idKey(r.id)), await exp(r)]).toEqual([-1, -1, null]);
+    await store.update!(r.id, { maxUses: 0 }); // used up by the update: a tombstone, filed for the next sweep
+    expect([await client.pexpiretime(tokenKey(r.hash)), Number(await exp(r))]).toEqual([now + TOMBSTONE_MS, 0]);
+  });
+
+  it('keeps every concurrent update (compare-and-set on the JSON) and the JSON as written', async () => {
+    const store = redisStore({ client, keyPrefix });
+    const r = record({ scopes: [], maxUses: 10, metadata: { big: 12345678901234568, tiny: 1e-7 } });
+    await store.insert(r);
+    expect((await store.consume(r.hash, new Date(), { lastUsedResolution: 0 })).ok).toBe(true); // the script rewrites the record
+    await client.config('RESETSTAT');
+    const patches = [{ name: 'a' }, { idleTimeout: 600_000 }, { maxUses: 20 }, { expiresAt: new Date(now + 3_600_000) }];
+    await Promise.all(patches.map((p) => store.update!(r.id, p)));
+    expect((await commandCalls()).evalsha).toBeGreaterThan(patches.length); // some tried again
+    expect(await redisStore({ client, keyPrefix }).findById(r.id)).toEqual({ ...r, ...Object.assign({}, ...patches), uses: 1, lastUsedAt: expect.any(Date) });
+  });
+});
+
 describe('options', () => {
   it('refuses a keyPrefix with hash-tag braces and a client that is not ioredis', () => {
     expect(() => redisStore({ client, keyPrefix: 'a{b}:' })).toThrow(/keyPrefix/);
