@@ -1,16 +1,14 @@
-import type { ConsumePolicy } from '@tokenaccess/core';
-import { TOMBSTONE_MS } from '@tokenaccess/core/store';
+import type { ConsumePolicy } from '@tokenaccess/core/store';
 import type { Document } from 'mongodb';
+import { REFILE, missing } from './document';
 
 /**
- * The filter and update of the one `findOneAndUpdate` that is `consume`. The filter matches
- * exactly the records `evaluateConsume` accepts (expiry, idle expiry, use limit, URL binding,
- * scopes); the update pipeline counts the use only for limited tokens and touches `lastUsedAt`
- * only when stale, decided by MongoDB on the current document, so concurrent calls never
- * overcount.
+ * The filter and update of the one `findOneAndUpdate` that is `consume`'s atomic step. The
+ * filter matches exactly the records core's `evaluateConsume` accepts (expiry, idle expiry, use
+ * limit, URL binding, scopes); the update pipeline counts the use only for limited tokens and
+ * touches `lastUsedAt` only when stale, decided by MongoDB on the current document, so
+ * concurrent calls never overcount. `test/semantics.test.ts` checks both against the reference.
  */
-
-const missing = (field: string) => ({ $eq: [{ $type: field }, 'missing'] });
 
 /** Records `evaluateConsume(record, now, policy)` accepts, as a MongoDB filter. */
 export function consumeFilter(hash: string, now: Date, policy: ConsumePolicy): Document {
@@ -47,16 +45,14 @@ export function consumeFilter(hash: string, now: Date, policy: ConsumePolicy): D
 }
 
 /**
- * The update pipeline: count (limited tokens), touch (stale `lastUsedAt`), recompute `purgeAt`
- * and `usedUp`. A use that exhausts a token keeps the document: with no deadline the TTL index
- * removes it `TOMBSTONE_MS` after its last use, so later calls answer `exhausted`, never
- * `not_found`.
+ * The update pipeline: count (limited tokens), touch (stale `lastUsedAt`), then {@link REFILE}.
+ * A use that exhausts a token keeps the document (its `purgeAt` moves to its tombstone), so later
+ * calls answer `exhausted`, never `not_found`.
  */
 export function consumeUpdate(now: Date, policy: ConsumePolicy): Document[] {
   const counted = { $not: [missing('$maxUses')] };
   const staleBefore = new Date(now.getTime() - policy.lastUsedResolution);
   const stale = { $or: [missing('$lastUsedAt'), { $lte: ['$lastUsedAt', staleBefore] }] };
-  const spent = { $and: [counted, { $gte: ['$uses', '$maxUses'] }] };
   return [
     {
       $set: {
@@ -64,18 +60,6 @@ export function consumeUpdate(now: Date, policy: ConsumePolicy): Document[] {
         lastUsedAt: { $cond: [stale, now, '$lastUsedAt'] },
       },
     },
-    {
-      // core's `purgeAt()` and `isUsedUp()`, as at insert, from the fields as they are now
-      // (`$min` skips missing and null values; all missing gives null)
-      $set: {
-        purgeAt: {
-          $ifNull: [
-            { $min: ['$expiresAt', { $cond: [missing('$idleTimeout'), null, { $add: ['$lastUsedAt', '$idleTimeout'] }] }] },
-            { $cond: [spent, { $add: [{ $ifNull: ['$lastUsedAt', '$createdAt'] }, TOMBSTONE_MS] }, '$$REMOVE'] },
-          ],
-        },
-        usedUp: { $cond: [spent, true, '$$REMOVE'] },
-      },
-    },
+    REFILE,
   ];
 }

@@ -1,102 +1,78 @@
-import type { JsonValue, TokenInfo, TokenKind, UrlBinding } from '@tokenaccess/core';
-import { purgeAt } from '@tokenaccess/core/store';
+import { TOMBSTONE_MS, purgeAt, type JsonValue, type TokenInfo } from '@tokenaccess/core/store';
+import type { Document } from 'mongodb';
 
 /**
- * A token as MongoDB stores it: the {@link TokenInfo} fields, with `id` as `_id` (so the
- * unique index on the id is the built-in `_id` index), `metadata` as a JSON string, and
- * `purgeAt`, the instant the token is dead, for the TTL index.
+ * A token as MongoDB stores it: the {@link TokenInfo} fields, with `id` as `_id` (so the id's
+ * unique index is the built-in `_id` index), `metadata` as JSON text, and two fields of its own
+ * for the TTL index and `sweep`. Absent optional fields are absent, never `null`.
  */
-export interface TokenDocument {
-  /** The token's public id (ULID-like, sorts in creation order). */
+export type TokenDocument = Omit<TokenInfo, 'id' | 'metadata'> & {
+  /** The token's public id (sorts in creation order). */
   _id: string;
-  kind: TokenKind;
-  subject?: string;
-  name: string;
-  scopes: string[];
-  url?: UrlBinding;
-  expiresAt?: Date;
-  idleTimeout?: number;
-  maxUses?: number;
-  uses: number;
-  createdAt: Date;
-  lastUsedAt?: Date;
   /**
-   * JSON text. Stored as a string, not a subdocument, because metadata keys may hold `.` and
-   * `$` (which MongoDB before 5.0 cannot store, and which update pipelines would have to
-   * escape); nothing ever queries into it.
+   * JSON text, not a subdocument: metadata keys may hold `.` and `$` (which MongoDB before 5.0
+   * cannot store, and which update pipelines would have to escape); nothing queries into it.
    */
   metadata?: string;
-  hint: string;
-  hash: string;
   /**
-   * When MongoDB removes the token by itself (the TTL index), as core's `purgeAt` computes it: its
-   * deadline, the earlier of `expiresAt` and the idle deadline (`(lastUsedAt ?? createdAt) +
-   * idleTimeout`); for a used-up token with no deadline, its last use plus `TOMBSTONE_MS` (30
-   * days), so it answers `exhausted` until then, as on every store, and never stays forever.
-   * Absent when none applies. `sweep` deletes by it too.
+   * When MongoDB removes the token by itself (the TTL index): core's `purgeAt`, so a used-up
+   * token answers `exhausted` until then. Absent when none applies. `sweep` deletes by it too.
    */
   purgeAt?: Date;
-  /**
-   * `true` once `uses` has reached `maxUses` (absent otherwise): what `sweep` finds used-up
-   * tokens by (a sparse index), since their `purgeAt` may be far away.
-   */
+  /** `true` once `uses` has reached `maxUses`, else absent: how `sweep` finds used-up tokens (a sparse index). */
   usedUp?: true;
-}
+};
 
 /** Whether the record's use limit is reached (what `usedUp` says). */
 export const isUsedUp = (record: TokenInfo): boolean => record.maxUses !== undefined && record.uses >= record.maxUses;
 
-/** The document to insert for `record`; absent optional fields stay absent (never `null`). */
+/**
+ * The document to insert for `record`. Insert it with `{ ignoreUndefined: true }`, so that a
+ * field set to `undefined` stays absent instead of becoming `null`.
+ */
 export function toDocument(record: TokenInfo): TokenDocument {
-  const doc: TokenDocument = {
-    _id: record.id,
-    kind: record.kind,
-    name: record.name,
-    scopes: [...record.scopes],
-    uses: record.uses,
-    createdAt: record.createdAt,
-    hint: record.hint,
-    hash: record.hash,
-  };
-  if (record.subject !== undefined) doc.subject = record.subject;
-  if (record.url !== undefined) {
-    const { url, origin, canonical, methods } = record.url;
-    doc.url = origin === undefined ? { url, canonical, methods: [...methods] } : { url, origin, canonical, methods: [...methods] };
-  }
-  if (record.expiresAt !== undefined) doc.expiresAt = record.expiresAt;
-  if (record.idleTimeout !== undefined) doc.idleTimeout = record.idleTimeout;
-  if (record.maxUses !== undefined) doc.maxUses = record.maxUses;
-  if (record.lastUsedAt !== undefined) doc.lastUsedAt = record.lastUsedAt;
-  if (record.metadata !== undefined) doc.metadata = JSON.stringify(record.metadata);
+  const { id, metadata, ...fields } = record;
+  const doc: TokenDocument = { _id: id, ...fields };
+  if (metadata !== undefined) doc.metadata = JSON.stringify(metadata);
   const purge = purgeAt(record);
   if (purge !== undefined) doc.purgeAt = new Date(purge);
   if (isUsedUp(record)) doc.usedUp = true;
   return doc;
 }
 
-const present = <T>(v: T | null | undefined): v is T => v !== undefined && v !== null;
+// the document's own fields, which never leak into a record
+const OWN = new Set(['_id', 'purgeAt', 'usedUp']);
 
-/** The record a document holds. Fields are copied one by one, so `purgeAt` and `usedUp` never leak out. */
+/** The record a document holds (a `null` left by another writer reads as absent). */
 export function fromDocument(doc: TokenDocument): TokenInfo {
-  const record: TokenInfo = {
-    id: doc._id,
-    kind: doc.kind,
-    name: doc.name,
-    scopes: doc.scopes,
-    uses: doc.uses,
-    createdAt: doc.createdAt,
-    hint: doc.hint,
-    hash: doc.hash,
-  };
-  if (present(doc.subject)) record.subject = doc.subject;
-  if (present(doc.url)) {
-    const { url, origin, canonical, methods } = doc.url;
-    record.url = present(origin) ? { url, origin, canonical, methods } : { url, canonical, methods };
+  const record: Record<string, unknown> = { id: doc._id };
+  for (const key in doc) {
+    const value = (doc as Record<string, unknown>)[key];
+    if (value === null || value === undefined || OWN.has(key)) continue;
+    record[key] = key === 'metadata' ? (JSON.parse(value as string) as Record<string, JsonValue>) : value;
   }
-  if (present(doc.expiresAt)) record.expiresAt = doc.expiresAt;
-  if (present(doc.idleTimeout)) record.idleTimeout = doc.idleTimeout;
-  if (present(doc.maxUses)) record.maxUses = doc.maxUses;
-  if (present(doc.lastUsedAt)) record.lastUsedAt = doc.lastUsedAt;
-  if (present(doc.metadata)) record.metadata = JSON.parse(doc.metadata) as Record<string, JsonValue>;
-  return record;
+  return record as unknown as TokenInfo;
 }
+
+/** An aggregation expression: whether `field` (`'$name'`) is absent. */
+export const missing = (field: string): Document => ({ $eq: [{ $type: field }, 'missing'] });
+
+const spent = { $and: [{ $not: [missing('$maxUses')] }, { $gte: ['$uses', '$maxUses'] }] };
+
+/**
+ * The update-pipeline stage every write ends with: `purgeAt` and `usedUp` recomputed from the
+ * fields as the stages before it left them, as {@link toDocument} computes them at insert (core's
+ * `purgeAt`: the earlier of `expiresAt` and the idle deadline, else for a used-up token its last
+ * use plus `TOMBSTONE_MS`, else absent). `$min` skips missing and null values.
+ */
+export const REFILE: Document = {
+  $set: {
+    purgeAt: {
+      $ifNull: [
+        { $min: ['$expiresAt', { $cond: [missing('$idleTimeout'), null, { $add: [{ $ifNull: ['$lastUsedAt', '$createdAt'] }, '$idleTimeout'] }] }] },
+        { $cond: [spent, { $add: [{ $ifNull: ['$lastUsedAt', '$createdAt'] }, TOMBSTONE_MS] }, '$$REMOVE'] },
+      ],
+    },
+    usedUp: { $cond: [spent, true, '$$REMOVE'] },
+  },
+};

@@ -17,6 +17,8 @@ export const INDEXES: IndexDescription[] = [
   { key: { hash: 1 }, name: 'tokenaccess_hash', unique: true },
   // list by subject in creation order (keyset pagination on _id); URL tokens may have no subject
   { key: { subject: 1, _id: 1 }, name: 'tokenaccess_subject_id', partialFilterExpression: { subject: { $exists: true } } },
+  // list the children of a token (`derive`) in creation order; only derived tokens have parentId
+  { key: { parentId: 1, _id: 1 }, name: 'tokenaccess_parent_id', partialFilterExpression: { parentId: { $exists: true } } },
   // list by kind alone (the CLI's "all share links")
   { key: { kind: 1, _id: 1 }, name: 'tokenaccess_kind_id' },
   // MongoDB's TTL monitor deletes a document once purgeAt has passed; sweep ranges over it too

@@ -1,24 +1,27 @@
 import {
   TokenAccessError,
-  evaluateConsume,
+  checkListQuery,
+  deadlines,
+  judgeRead,
+  storeMessage,
+  sweepInBatches,
   type ConsumePolicy,
   type ConsumeResult,
-  type ListPage,
-  type ListQuery,
-  type SweepOptions,
-  type TokenStore, withTimeout } from '@tokenaccess/core';
+  type TokenStore,
+} from '@tokenaccess/core/store';
 import type { Collection, Db, Filter } from 'mongodb';
 import { consumeFilter, consumeUpdate } from './consume';
 import { fromDocument, toDocument, type TokenDocument } from './document';
-import { storeError } from './errors';
+import { mongoError } from './errors';
 import { createIndexes } from './indexes';
+import { patchUpdate } from './update';
 
 /** Options of {@link mongoStore}. */
 export interface MongoStoreOptions {
   /**
    * The database, from a `MongoClient` you create, connect (or let the driver connect on first
-   * use) and close. Set `serverSelectionTimeoutMS` on the client: it bounds how long a call
-   * waits for an unreachable server before it throws (core then answers 503).
+   * use) and close. Set `serverSelectionTimeoutMS` on the client: it bounds how long the driver
+   * waits for an unreachable server behind the store's `timeout`.
    */
   db: Db;
   /** The collection holding the tokens. @default 'tokenaccess_tokens' */
@@ -41,27 +44,29 @@ export interface MongoTokenStore extends TokenStore {
 }
 
 const DEFAULT_COLLECTION = 'tokenaccess_tokens';
+const AFTER = { returnDocument: 'after', includeResultMetadata: false } as const;
+const ONE = { includeResultMetadata: false } as const;
+// on the insert only: in a filter, an undefined value left out would widen the match
+const INSERT = { ignoreUndefined: true } as const;
+// an index build on a large collection takes as long as it takes: errors mapped, no deadline
+const unbounded = deadlines(0, mongoError);
 
 /** @internal The collection of a store's options. */
 export function tokenCollection(options: Pick<MongoStoreOptions, 'db' | 'collection'>): Collection<TokenDocument> {
   if (!options || typeof options.db?.collection !== 'function') {
-    throw new TokenAccessError('invalid_argument', '[tokenaccess] [mongodb] `db` must be a mongodb Db (client.db(name))');
+    throw new TokenAccessError('invalid_argument', storeMessage('mongodb', '`db` must be a mongodb Db (client.db(name))'));
   }
   return options.db.collection<TokenDocument>(options.collection ?? DEFAULT_COLLECTION);
 }
 
-function checkCursor(cursor: string): string {
-  if (typeof cursor !== 'string' || cursor.length === 0 || cursor.length > 128) {
-    throw new TokenAccessError('invalid_argument', '[tokenaccess] [mongodb] cursor is not one this store returned');
-  }
-  return cursor;
-}
+const toRecord = (doc: TokenDocument | null) => (doc === null ? null : fromDocument(doc));
 
 /**
- * A {@link TokenStore} on MongoDB (official `mongodb` driver). `consume` is one
- * `findOneAndUpdate` whose filter holds every check; expired and used-up tokens are removed by a
- * TTL index (see {@link MongoTokenStore.ensureIndexes}; a used-up token is kept until its
- * deadline, or 30 days after its last use without one, answering `exhausted`) and by `sweep`.
+ * A {@link TokenStore} on MongoDB (official `mongodb` driver). `consume` reads first and, when a
+ * use must be counted or `lastUsedAt` touched, runs one `findOneAndUpdate` whose filter holds
+ * every check; expired and used-up tokens are removed by a TTL index (see
+ * {@link MongoTokenStore.ensureIndexes}; a used-up token is kept until its deadline, or 30 days
+ * after its last use without one, answering `exhausted`) and by `sweep`.
  *
  * @example
  * ```ts
@@ -81,151 +86,99 @@ export function mongoStore(options: MongoStoreOptions): MongoTokenStore {
 
 /**
  * @internal The store, with the `consume` strategy as a switch. `readFirst: true` (what
- * {@link mongoStore} uses) serves `consume` from a plain `findOne` when nothing must be written
- * and runs the atomic `findOneAndUpdate` only to count a use or touch `lastUsedAt`.
- * `readFirst: false` always runs `findOneAndUpdate`: one round trip less for counted tokens, but
- * every verify becomes a write command on the primary, and a refusal is explained by a read
- * made after the update, so a request with a wrong URL racing the use that exhausts the token
- * may be told `exhausted` rather than `url_mismatch`. Kept for `bench/mongodb`, which measures
- * both (docs/stores/mongodb.md has the figures).
+ * {@link mongoStore} uses) is core's read-first path (`judgeRead`): a plain `findOne`, and the
+ * atomic `findOneAndUpdate` only to count a use or touch `lastUsedAt`. `readFirst: false` always
+ * runs `findOneAndUpdate`: one round trip less for counted tokens, but every verify becomes a
+ * write command on the primary, and a refusal is explained by a read made after the update, so a
+ * request with a wrong URL racing the use that exhausts the token may be told `exhausted` rather
+ * than `url_mismatch`. Kept for `bench/mongodb`, which measures both.
  */
 export function createMongoStore(options: MongoStoreOptions, strategy: { readFirst: boolean }): MongoTokenStore {
   const coll = tokenCollection(options);
-  const { readFirst } = strategy;
-  const timeout = options.timeout ?? 2000;
-  if (!Number.isFinite(timeout) || timeout < 0) {
-    throw new TokenAccessError('invalid_argument', `[tokenaccess] [mongodb] timeout must be a number of ms, 0 or more (got ${timeout})`);
-  }
+  // every call runs under core's one deadline watcher, which maps every failure through mongoError
+  const calls = deadlines(options.timeout ?? 2000, mongoError);
 
-  // An unreachable server is bounded by serverSelectionTimeoutMS, but a connection that stops
-  // answering without closing holds an operation until the socket times out (by default, never).
-  const late = (what: string) => `[tokenaccess] [mongodb] ${what} failed: no answer from MongoDB within ${timeout} ms`;
-
-  /** A store call: bounded by `timeout` as a whole, or step by step (`perStep`) for long ones. */
-  const run = async <T>(what: string, op: () => Promise<T>, perStep = false): Promise<T> => {
-    try {
-      return await (perStep ? op() : withTimeout(op(), timeout, late(what)));
-    } catch (err) {
-      throw storeError(what, err);
-    }
-  };
-  const step = <T>(what: string, p: Promise<T>) => withTimeout(p, timeout, late(what));
-
-  const findByHash = (hash: string) => coll.findOne({ hash });
-
-  /** The reason `consume` was refused, from a fresh read; null if the record now passes. */
-  const refusal = async (hash: string, t: number, policy: ConsumePolicy): Promise<ConsumeResult | null> => {
-    const doc = await findByHash(hash);
-    if (!doc) return { ok: false, reason: 'not_found' };
-    const record = fromDocument(doc);
-    const out = evaluateConsume(record, t, policy);
-    return out.ok ? null : { ok: false, reason: out.reason, record };
-  };
-
-  const atomic = async (hash: string, now: Date, policy: ConsumePolicy): Promise<ConsumeResult> => {
+  /** The atomic step. A miss is explained by a fresh read, which core judges; if that read now passes, the record changed in between (revoked and re-issued, say): try again, a bounded number of times. */
+  const atomic = (hash: string, now: Date, policy: ConsumePolicy): Promise<ConsumeResult> => {
     const filter = consumeFilter(hash, now, policy) as Filter<TokenDocument>;
     const update = consumeUpdate(now, policy);
-    // A refusal followed by a read that passes means the record changed in between (revoked
-    // and re-issued with the same hash, say): try again, a bounded number of times.
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const doc = await coll.findOneAndUpdate(filter, update, { returnDocument: 'after', includeResultMetadata: false });
+    const attempt = async (left: number): Promise<ConsumeResult> => {
+      const doc = await coll.findOneAndUpdate(filter, update, AFTER);
       if (doc) return { ok: true, record: fromDocument(doc) };
-      const refused = await refusal(hash, now.getTime(), policy);
-      if (refused) return refused;
-    }
-    throw new TokenAccessError('unavailable', '[tokenaccess] [mongodb] consume: the record kept changing under the update');
+      return judgeRead(toRecord(await coll.findOne({ hash })), now.getTime(), policy, () => {
+        if (left > 1) return attempt(left - 1);
+        throw new TokenAccessError('unavailable', storeMessage('mongodb', 'consume: the record kept changing under the update'));
+      });
+    };
+    return calls.run('consume', () => attempt(3));
+  };
+
+  /**
+   * `op` on the document with this id, addressed by id and hash: on a collection sharded by hash
+   * (docs/stores/mongodb.md), findAndModify needs the shard key in its filter on servers before 7.1.
+   */
+  const byId = async (id: string, op: (filter: Filter<TokenDocument>) => Promise<TokenDocument | null>) => {
+    const found = await coll.findOne({ _id: id }, { projection: { hash: 1 } });
+    return found ? toRecord(await op({ _id: id, hash: found.hash })) : null;
   };
 
   return {
     collection: coll,
     // every call is bounded by `timeout` here, so core need not add its own guard
-    ...(timeout > 0 ? { callTimeout: timeout } : {}),
+    ...(calls.timeout > 0 ? { callTimeout: calls.timeout } : {}),
 
-    // an index build on a large collection takes as long as it takes: no timeout
-    ensureIndexes: () => run('ensureIndexes', () => createIndexes(coll), true),
+    ensureIndexes: () => unbounded.run('ensureIndexes', () => createIndexes(coll)),
 
     insert: (record) =>
-      run('insert', async () => {
-        await coll.insertOne(toDocument(record));
+      calls.run('insert', async () => {
+        await coll.insertOne(toDocument(record), INSERT);
       }),
 
-    findByHash: (hash) => run('findByHash', async () => {
-      const doc = await findByHash(hash);
-      return doc ? fromDocument(doc) : null;
-    }),
+    findByHash: (hash) => calls.then('findByHash', coll.findOne({ hash }), toRecord),
 
-    findById: (id) => run('findById', async () => {
-      const doc = await coll.findOne({ _id: id });
-      return doc ? fromDocument(doc) : null;
-    }),
+    findById: (id) => calls.then('findById', coll.findOne({ _id: id }), toRecord),
 
-    consume: (hash, now, policy) =>
-      run('consume', async () => {
-        if (!readFirst) return atomic(hash, now, policy);
-        const doc = await findByHash(hash);
-        if (!doc) return { ok: false, reason: 'not_found' };
-        const record = fromDocument(doc);
-        const out = evaluateConsume(record, now.getTime(), policy);
-        if (!out.ok) return { ok: false, reason: out.reason, record };
-        if (!out.write) return { ok: true, record };
-        // The read says a use must be counted or lastUsedAt touched: the atomic update re-checks
-        // everything against the current document.
-        return atomic(hash, now, policy);
-      }),
+    consume: strategy.readFirst
+      ? (hash, now, policy) =>
+          calls.then('consume', coll.findOne({ hash }), (doc) => judgeRead(toRecord(doc), now.getTime(), policy, () => atomic(hash, now, policy)))
+      : atomic,
 
-    list: (query: ListQuery): Promise<ListPage> =>
-      run('list', async () => {
-        const limit = query.limit;
-        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-          throw new TokenAccessError('invalid_argument', `[tokenaccess] [mongodb] list limit must be an integer from 1 to 1000 (got ${limit})`);
-        }
+    list: (query) =>
+      calls.run('list', async () => {
+        const { subject, kind, parentId, expiringBefore, cursor, limit } = checkListQuery('mongodb', query);
         const filter: Filter<TokenDocument> = {};
-        if (query.subject !== undefined) filter.subject = query.subject;
-        if (query.kind !== undefined) filter.kind = query.kind;
-        if (query.cursor !== undefined) filter._id = { $gt: checkCursor(query.cursor) };
+        if (subject !== undefined) filter.subject = subject;
+        if (kind !== undefined) filter.kind = kind;
+        if (parentId !== undefined) filter.parentId = parentId;
+        if (expiringBefore !== undefined) filter.expiresAt = { $lt: expiringBefore };
+        if (cursor !== undefined) filter._id = { $gt: cursor };
         // one more than a page tells whether another page follows
         const docs = await coll.find(filter, { sort: { _id: 1 }, limit: limit + 1 }).toArray();
         const items = docs.slice(0, limit).map(fromDocument);
         return docs.length > limit ? { items, cursor: items[items.length - 1]!.id } : { items };
       }),
 
-    deleteById: (id) =>
-      run('deleteById', async () => {
-        // Look the hash up first: on a collection sharded by hash (docs/stores/mongodb.md),
-        // findAndModify needs the shard key in its filter on servers before 7.1.
-        const found = await coll.findOne({ _id: id }, { projection: { hash: 1 } });
-        if (!found) return null;
-        const doc = await coll.findOneAndDelete({ _id: id, hash: found.hash }, { includeResultMetadata: false });
-        return doc ? fromDocument(doc) : null;
-      }),
+    update: (id, patch) => calls.run('update', () => byId(id, (filter) => coll.findOneAndUpdate(filter, patchUpdate(patch), AFTER))),
 
-    deleteByHash: (hash) => run('deleteByHash', async () => {
-      const doc = await coll.findOneAndDelete({ hash }, { includeResultMetadata: false });
-      return doc ? fromDocument(doc) : null;
-    }),
+    deleteById: (id) => calls.run('deleteById', () => byId(id, (filter) => coll.findOneAndDelete(filter, ONE))),
 
-    deleteBySubject: (subject) => run('deleteBySubject', async () => (await coll.deleteMany({ subject })).deletedCount),
+    deleteByHash: (hash) => calls.then('deleteByHash', coll.findOneAndDelete({ hash }, ONE), toRecord),
 
-    sweep: (now: Date, opts: SweepOptions = {}) =>
-      run('sweep', async () => {
-        const batchSize = opts.batchSize ?? 1000;
-        if (!Number.isInteger(batchSize) || batchSize < 1) {
-          throw new TokenAccessError('invalid_argument', `[tokenaccess] [mongodb] sweep batchSize must be a positive integer (got ${batchSize})`);
-        }
-        // Dead at now: past its deadline (a range on the TTL index), or used up (a sparse index;
-        // a used-up token's purgeAt may lie far ahead)
-        const dead: Filter<TokenDocument> = { $or: [{ purgeAt: { $lte: now } }, { usedUp: true }] };
-        let deleted = 0;
-        for (;;) {
-          const ids = (await step('sweep', coll.find(dead, { projection: { _id: 1 }, limit: batchSize }).toArray())).map((d) => d._id);
-          if (ids.length > 0) {
-            // the filter is repeated so a document replaced in between is judged afresh
-            deleted += (await step('sweep', coll.deleteMany({ _id: { $in: ids }, ...dead }))).deletedCount;
-          }
-          if (ids.length > 0 || deleted === 0) opts.onProgress?.(deleted);
-          if (ids.length < batchSize) return deleted;
-        }
-      }, true),
+    deleteBySubject: (subject) => calls.then('deleteBySubject', coll.deleteMany({ subject }), (r) => r.deletedCount),
+
+    sweep: (now, opts) =>
+      // dead at now: past its deadline (a range on the TTL index), or used up (a sparse index; a
+      // used-up token's purgeAt may lie far ahead). Each batch has its own deadline.
+      sweepInBatches('mongodb', opts, (size) =>
+        calls.run('sweep', async () => {
+          const dead: Filter<TokenDocument> = { $or: [{ purgeAt: { $lte: now } }, { usedUp: true }] };
+          const ids = (await coll.find(dead, { projection: { _id: 1 }, limit: size }).toArray()).map((d) => d._id);
+          if (ids.length === 0) return { deleted: 0, more: false };
+          // the filter is repeated so a document replaced in between is judged afresh
+          const { deletedCount } = await coll.deleteMany({ _id: { $in: ids }, ...dead });
+          return { deleted: deletedCount, more: ids.length === size };
+        }),
+      ),
   };
 }
 
@@ -238,10 +191,6 @@ export function createMongoStore(options: MongoStoreOptions, strategy: { readFir
  * await ensureIndexes({ db: client.db('app') });
  * ```
  */
-export async function ensureIndexes(options: Pick<MongoStoreOptions, 'db' | 'collection'>): Promise<void> {
-  try {
-    await createIndexes(tokenCollection(options));
-  } catch (err) {
-    throw storeError('ensureIndexes', err);
-  }
+export function ensureIndexes(options: Pick<MongoStoreOptions, 'db' | 'collection'>): Promise<void> {
+  return unbounded.run('ensureIndexes', () => createIndexes(tokenCollection(options)));
 }

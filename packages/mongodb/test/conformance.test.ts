@@ -1,4 +1,4 @@
-import type { TokenStore } from '@tokenaccess/core';
+import type { TokenStore } from '@tokenaccess/core/store';
 import { storeTestSuite } from '@tokenaccess/test-suite';
 import { mongoStore, type MongoTokenStore } from '@tokenaccess/mongodb';
 import { backend, randomName, useClient } from './helpers';

@@ -1,11 +1,11 @@
-import { evaluateConsume, type ConsumePolicy, type TokenInfo } from '@tokenaccess/core';
+import { applyPatch, evaluateConsume, purgeAt, type ConsumePolicy, type JsonValue, type RecordPatch, type TokenInfo } from '@tokenaccess/core/store';
 import { record as baseRecord } from '@tokenaccess/test-suite';
 import fc from 'fast-check';
 import type { Collection } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumeFilter, consumeUpdate } from '../src/consume';
-import { purgeAt } from '@tokenaccess/core/store';
 import { fromDocument, isUsedUp, toDocument, type TokenDocument } from '../src/document';
+import { patchUpdate } from '../src/update';
 import { randomName, useClient } from './helpers';
 
 /**
@@ -13,6 +13,7 @@ import { randomName, useClient } from './helpers';
  * instants, the filter matches exactly when `evaluateConsume` accepts, and the update pipeline
  * leaves exactly the record `evaluateConsume` returns (with `purgeAt` where core's `purgeAt()` puts
  * it, a used-up token's tombstone included, and `usedUp` exactly when the use limit is reached).
+ * The same for `update`: the pipeline leaves exactly the record core's `applyPatch` returns.
  * On a real MongoDB this checks MongoDB's query and pipeline semantics; on the stand-in, mingo's.
  */
 const { db } = useClient();
@@ -93,7 +94,7 @@ describe('consume filter and update pipeline vs evaluateConsume', () => {
   it('agree on acceptance, the record written, and purgeAt', async () => {
     await fc.assert(
       fc.asyncProperty(caseArb, async ([record, policy, now]) => {
-        await coll.insertOne(toDocument(record));
+        await coll.insertOne(toDocument(record), { ignoreUndefined: true });
         const expected = evaluateConsume(record, now.getTime(), policy);
         const doc = await coll.findOneAndUpdate(consumeFilter(record.hash, now, policy), consumeUpdate(now, policy), { returnDocument: 'after' });
         expect(doc !== null).toBe(expected.ok);
@@ -107,6 +108,35 @@ describe('consume filter and update pipeline vs evaluateConsume', () => {
         }
       }),
       { numRuns: 1000 },
+    );
+  });
+});
+
+const patchArb: fc.Arbitrary<RecordPatch> = fc.record(
+  {
+    name: fc.constantFrom('renamed', '$name', '$$REMOVE'),
+    scopes: subset(['$x', ...SCOPES]),
+    expiresAt: fc.option(fc.integer({ min: -HOUR, max: 2 * HOUR }).map((ms) => new Date(T0 + ms))),
+    idleTimeout: fc.option(fc.integer({ min: 1, max: 2 * HOUR })),
+    maxUses: fc.option(fc.integer({ min: 0, max: 5 })),
+    metadata: fc.option(fc.constantFrom<Record<string, JsonValue>>({ a: 1 }, { '$b.c': ['$d'] })),
+  },
+  { requiredKeys: [] },
+);
+
+describe('update pipeline vs applyPatch', () => {
+  it('leaves exactly the patched record, with purgeAt and usedUp recomputed ($-strings stay strings)', async () => {
+    await fc.assert(
+      fc.asyncProperty(recordArb, patchArb, async (record, patch) => {
+        await coll.insertOne(toDocument(record), { ignoreUndefined: true });
+        const expected = applyPatch(record, patch);
+        const doc = await coll.findOneAndUpdate({ _id: record.id }, patchUpdate(patch), { returnDocument: 'after' });
+        expect(fromDocument(doc!)).toEqual(expected);
+        const purge = purgeAt(expected);
+        expect(doc!.purgeAt).toEqual(purge === undefined ? undefined : new Date(purge));
+        expect(doc!.usedUp).toBe(isUsedUp(expected) ? true : undefined);
+      }),
+      { numRuns: 300 },
     );
   });
 });

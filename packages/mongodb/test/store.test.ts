@@ -1,5 +1,5 @@
-import { DuplicateTokenError, createTokenAccess } from '@tokenaccess/core';
-import { TOMBSTONE_MS } from '@tokenaccess/core/store';
+import { createTokenAccess } from '@tokenaccess/core';
+import { DuplicateTokenError, TOMBSTONE_MS } from '@tokenaccess/core/store';
 import { mongoStore, type MongoStoreOptions, type MongoTokenStore } from '@tokenaccess/mongodb';
 import { at, plain, record, urlRecord } from '@tokenaccess/test-suite';
 import type { CommandStartedEvent } from 'mongodb';
@@ -36,17 +36,18 @@ async function commandsOf(store: MongoTokenStore, fn: () => Promise<unknown>): P
 }
 
 describe('indexes', () => {
-  it('creates unique hash, subject/id and kind/id listing, a TTL index on purgeAt and a sparse one on usedUp; idempotently', async () => {
+  it('creates unique hash, subject/id, parentId/id and kind/id listing, a TTL index on purgeAt and a sparse one on usedUp; idempotently', async () => {
     const store = await freshStore();
     await store.ensureIndexes();
     const byName = new Map((await store.collection.indexes()).map((i) => [i.name, i]));
     expect(byName.get('_id_')?.key).toEqual({ _id: 1 });
     expect(byName.get('tokenaccess_hash')).toMatchObject({ key: { hash: 1 }, unique: true });
     expect(byName.get('tokenaccess_subject_id')).toMatchObject({ key: { subject: 1, _id: 1 } });
+    expect(byName.get('tokenaccess_parent_id')).toMatchObject({ key: { parentId: 1, _id: 1 }, partialFilterExpression: { parentId: { $exists: true } } });
     expect(byName.get('tokenaccess_kind_id')).toMatchObject({ key: { kind: 1, _id: 1 } });
     expect(byName.get('tokenaccess_purge_ttl')).toMatchObject({ key: { purgeAt: 1 }, expireAfterSeconds: 0 });
     expect(byName.get('tokenaccess_used_up')).toMatchObject({ key: { usedUp: 1 }, sparse: true });
-    expect(byName.size).toBe(6);
+    expect(byName.size).toBe(7);
   });
 });
 
@@ -62,6 +63,18 @@ describe('documents', () => {
     expect(doc?.purgeAt).toEqual(new Date(r.createdAt.getTime() + 60_000));
     expect(Object.values(doc!).some((v) => v === null)).toBe(false);
     for (const k of ['lastUsedAt', 'maxUses', 'url']) expect(doc).not.toHaveProperty(k);
+  });
+
+  it('stores a field set to undefined as absent, never null, nested ones included', async () => {
+    const store = await freshStore();
+    const r = urlRecord('/x');
+    const loose = { ...r, lastUsedAt: undefined, metadata: undefined, url: { ...r.url!, origin: undefined } } as unknown as typeof r;
+    await store.insert(loose);
+    const doc = await store.collection.findOne({ hash: r.hash });
+    expect(doc).not.toHaveProperty('lastUsedAt');
+    expect(doc).not.toHaveProperty('metadata');
+    expect(doc?.url).not.toHaveProperty('origin');
+    expect(await store.findByHash(r.hash)).toEqual({ ...r, url: { url: r.url!.url, canonical: r.url!.canonical, methods: r.url!.methods } });
   });
 
   it('moves purgeAt with the idle deadline on a touch', async () => {
@@ -135,6 +148,20 @@ describe('consume round trips', () => {
     expect(await commandsOf(store, () => store.consume(r.hash, at(), plain({ scopes: { mode: 'all', anyOf: [['b']] } })))).toEqual(['find']);
     expect(await commandsOf(store, () => store.consume(r.hash, at(), plain()))).toEqual(['find', 'findAndModify']);
     expect(await commandsOf(store, () => store.consume(r.hash, at(), plain()))).toEqual(['find']);
+  });
+});
+
+describe('update', () => {
+  it('is one findAndModify, addressed by id and the hash (the shard key) a projected find looked up', async () => {
+    const store = await freshStore();
+    const r = record({ maxUses: 2, uses: 2, lastUsedAt: at(-1000) });
+    await store.insert(r);
+    expect(await commandsOf(store, () => store.update!(r.id, { maxUses: 3, name: '$renamed' }))).toEqual(['find', 'findAndModify']);
+    const doc = await store.collection.findOne({ _id: r.id });
+    expect(doc).toMatchObject({ name: '$renamed', maxUses: 3 });
+    expect(doc).not.toHaveProperty('usedUp'); // revived: sweep no longer takes it
+    expect(doc).not.toHaveProperty('purgeAt');
+    expect(await commandsOf(store, () => store.update!(record().id, { name: 'x' }))).toEqual(['find']);
   });
 });
 

@@ -1,0 +1,21 @@
+import { PATCHABLE, type RecordPatch } from '@tokenaccess/core/store';
+import type { Document } from 'mongodb';
+import { REFILE } from './document';
+
+/**
+ * The update pipeline of `update(id, patch)` (core's `applyPatch`, natively): the present fields
+ * set, encoded as `toDocument` encodes them, the `null` ones removed, then {@link REFILE}
+ * recomputes `purgeAt` and `usedUp` from the new document, with `uses` and `lastUsedAt` as they
+ * are stored at that instant. One `findOneAndUpdate`, so a concurrent `consume` sees the
+ * document before or after, never a mix.
+ */
+export function patchUpdate(patch: RecordPatch): Document[] {
+  const set: Document = {};
+  for (const key of PATCHABLE) {
+    const value = patch[key];
+    if (value === undefined) continue;
+    // `$literal`: in a pipeline a string starting with `$` would otherwise be a field path
+    set[key] = value === null ? '$$REMOVE' : { $literal: key === 'metadata' ? JSON.stringify(value) : value };
+  }
+  return Object.keys(set).length > 0 ? [{ $set: set }, REFILE] : [REFILE];
+}
