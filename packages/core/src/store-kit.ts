@@ -35,7 +35,7 @@ export {
   bindingMatches,
   satisfiesScopes,
 } from './store';
-export type { TokenInfo, TokenKind, UrlBinding, JsonValue } from './types';
+export type { TokenInfo, TokenKind, UrlBinding, JsonValue, Duration } from './types';
 export { expandScope } from './scopes';
 export { TokenAccessError, DuplicateTokenError, type TokenAccessErrorCode } from './errors';
 export { deadlines, type Deadlines } from './kit/deadline';

@@ -35,8 +35,11 @@ describe('deadlines: the one watcher', () => {
     await expect(deadlines(0, fail).run('get', () => Promise.reject(new Error('x')))).rejects.toMatchObject({ code: 'unavailable' });
   });
 
-  it('refuses a timeout that is not a finite number >= 0', () => {
-    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) expect(() => deadlines(bad, fail)).toThrow(TokenAccessError);
+  it('takes a Duration, as every timeout option of tokenaccess does; refuses what is not one', () => {
+    expect(deadlines('2s', fail).timeout).toBe(2000);
+    expect(deadlines(250, fail).timeout).toBe(250);
+    expect(deadlines(0, fail).timeout).toBe(0);
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, 'soon', '-5s']) expect(() => deadlines(bad as never, fail)).toThrow(TokenAccessError);
   });
 });
 

@@ -7,6 +7,7 @@ import {
   sweepInBatches,
   type ConsumePolicy,
   type ConsumeResult,
+  type Duration,
   type TokenStore,
 } from '@tokenaccess/core/store';
 import type { Collection, Db, Filter } from 'mongodb';
@@ -32,7 +33,7 @@ export interface MongoStoreOptions {
    * `serverSelectionTimeoutMS` does not: a connection that stops answering without closing.
    * `0` turns it off. @default 2000
    */
-  timeout?: number;
+  timeout?: Duration;
 }
 
 /** A {@link TokenStore} on MongoDB, with the collection it uses and its index setup. */

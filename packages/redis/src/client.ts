@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Deadlines, deadlines, storeError } from '@tokenaccess/core/store';
+import { type Deadlines, type Duration, deadlines, storeError } from '@tokenaccess/core/store';
 import type { Cluster, Redis } from 'ioredis';
 import { type Keys, keys } from './keys';
 
@@ -41,7 +41,7 @@ export interface Connection {
 }
 
 /** @internal */
-export function connect(client: RedisClient, keyPrefix: string, timeout: number, expiryGrace: number): Connection {
+export function connect(client: RedisClient, keyPrefix: string, timeout: Duration, expiryGrace: number): Connection {
   const calls = deadlines(timeout, (what, err) => storeError('redis', what, err));
   return {
     client,

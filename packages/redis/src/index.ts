@@ -21,6 +21,7 @@ import {
   type ConsumePolicy,
   type ConsumeRefusal,
   type ConsumeResult,
+  type Duration,
   type TokenInfo,
   type TokenStore,
 } from '@tokenaccess/core/store';
@@ -51,12 +52,13 @@ export interface RedisStoreOptions {
   /** Prepended to every key. Must not contain `{` or `}` (hash tags). @default 'tka:' */
   keyPrefix?: string;
   /**
-   * Longest a store call waits for Redis, in ms, before it throws `unavailable` (core then
-   * answers 503): every store fails closed within 2 s by default. Without it a call can wait in
-   * ioredis's offline queue for as long as ioredis keeps reconnecting. `0` turns it off.
+   * Longest a store call waits for Redis (ms or a duration such as `'2s'`) before it throws
+   * `unavailable` (core then answers 503): every store fails closed within 2 s by default.
+   * Without it a call can wait in ioredis's offline queue for as long as ioredis keeps
+   * reconnecting. `0` turns it off.
    * @default 2000
    */
-  timeout?: number;
+  timeout?: Duration;
   /**
    * Serve `consume` from a plain `GET` when nothing must be written (an unlimited token whose
    * `lastUsedAt` is fresh, or a refusal), and run the atomic script only when a use must be
@@ -134,7 +136,7 @@ export function redisStore(options: RedisStoreOptions): TokenStore {
 
   return {
     // every command runs under `timeout` (core's deadline watcher), so core need not add its own guard
-    ...(timeout > 0 ? { callTimeout: timeout } : {}),
+    ...(calls.timeout > 0 ? { callTimeout: calls.timeout } : {}),
     async insert(record) {
       const pending = await claims.claim(record);
       // index entries before the token: an entry without a token is skipped and pruned, but a

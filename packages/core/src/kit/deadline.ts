@@ -1,4 +1,6 @@
+import { parseDuration } from '../duration';
 import { TokenAccessError } from '../errors';
+import type { Duration } from '../types';
 
 /**
  * The one deadline watcher of tokenaccess: core's own guard and every store's calls go through
@@ -8,7 +10,7 @@ import { TokenAccessError } from '../errors';
  * interval runs only while something is pending and never keeps a process alive.
  */
 export interface Deadlines {
-  /** The timeout, in ms (`0`: no deadline, errors are still mapped). */
+  /** The timeout, in ms (`0`: no deadline, errors are still mapped). Declare it as the store's `callTimeout`. */
   readonly timeout: number;
   /**
    * Starts `op` under the deadline: resolves with its value, or rejects with `fail(what, err)`
@@ -34,7 +36,8 @@ interface Pending {
 const identity = <T>(v: T): T => v;
 
 /**
- * Creates a deadline watcher. `fail(what, err, timedOut)` maps every failure (the call's own
+ * Creates a deadline watcher for a timeout (a `Duration`: ms or `'2s'`; `0` for none) and
+ * `fail(what, err, timedOut)`, which maps every failure (the call's own
  * errors, and the deadline's with `timedOut` true) to the error the caller sees.
  *
  * @example
@@ -43,9 +46,15 @@ const identity = <T>(v: T): T => v;
  * const row = await calls.run('findByHash', () => client.get(key));
  * ```
  */
-export function deadlines(timeout: number, fail: (what: string, err: unknown, timedOut: boolean) => unknown): Deadlines {
-  if (typeof timeout !== 'number' || !(timeout >= 0) || !Number.isFinite(timeout)) {
-    throw new TokenAccessError('invalid_argument', `timeout must be a finite number of ms >= 0 (got ${String(timeout)})`);
+export function deadlines(duration: Duration, fail: (what: string, err: unknown, timedOut: boolean) => unknown): Deadlines {
+  let timeout = Number.NaN;
+  try {
+    timeout = duration === 0 ? 0 : parseDuration(duration, 'timeout');
+  } catch {
+    // answered below, with what a timeout may be
+  }
+  if (!(timeout >= 0)) {
+    throw new TokenAccessError('invalid_argument', `timeout must be a duration >= 0 ('2s', 2000; 0 for none) (got ${String(duration)})`);
   }
   // at most 50 ms late: "fail closed within 2 s" holds to the tick
   const tick = Math.max(10, Math.min(50, Math.round(timeout / 8)));
