@@ -27,6 +27,19 @@ describe('deadlines: the one watcher', () => {
     expect(mapped).toEqual([]);
   });
 
+  it('after the event loop was blocked, a reply that arrived meanwhile wins over the deadline', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
+    const calls = deadlines(1000, fail);
+    let release!: (v: string) => void;
+    const p = calls.then('get', new Promise<string>((r) => (release = r)), (v) => v);
+    const settled = p.then((v) => v, (e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(100); // the watcher has checked twice
+    vi.setSystemTime(Date.now() + 5000); // the loop was blocked for 5 s: the deadline is past
+    setTimeout(() => release('value'), 60); // the reply is delivered after the next (late) check
+    await vi.advanceTimersByTimeAsync(120);
+    expect(await settled).toBe('value');
+  });
+
   it('maps a call that throws or rejects, passes TokenAccessError through, and maps values in time', async () => {
     const calls = deadlines(1000, fail);
     await expect(calls.run('get', () => { throw new Error('boom'); })).rejects.toMatchObject({ code: 'unavailable', message: '[tokenaccess] [kit] get failed: boom' });

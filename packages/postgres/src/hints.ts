@@ -1,13 +1,13 @@
 /**
  * Which statement to send first, remembered per token hash: the `lastUsedAt` (epoch ms) last
  * seen for an **unlimited** token. While `now - lastUsedAt < lastUsedResolution`, verifying that
- * token needs no write (lastUsedAt only ever grows, and a token's use limit never changes), so
- * the store sends a plain `SELECT` instead of the UPDATE statement.
+ * token should need no write (lastUsedAt only ever grows), so the store sends a plain `SELECT`
+ * instead of the UPDATE statement.
  *
  * It is a hint, never an answer: the row is read on every call and judged by core's
- * `evaluateConsume`, so a revoked, expired or changed token is refused exactly as by the atomic
- * statement, and if the row read does need a write, the store falls back to that statement.
- * Bounded (least recently set first out), per store instance.
+ * `judgeRead`, so a revoked, expired or changed token is refused exactly as by the atomic
+ * statement, and if the row read does need a write (an `update` elsewhere set a use limit), the
+ * store falls back to that statement. Bounded (least recently set first out), per store instance.
  */
 export interface FreshHints {
   get(hash: string): number | undefined;

@@ -1,5 +1,5 @@
-import { TokenAccessError } from '@tokenaccess/core';
-import { type Queryable, msg, unavailable } from './client';
+import { TokenAccessError, storeError } from '@tokenaccess/core/store';
+import { type Queryable, msg, pgHint } from './client';
 import { type Names, type TableOptions, resolveNames } from './names';
 
 /**
@@ -80,6 +80,16 @@ const MIGRATIONS: Migration[] = [
       // sweep's other two arms: idle-expired and used-up tokens, usually a small part of the table
       `CREATE INDEX ${n.index('idle_idx')} ON ${n.qualified} (id) WHERE idle_timeout IS NOT NULL`,
       `CREATE INDEX ${n.index('limited_idx')} ON ${n.qualified} (id) WHERE max_uses IS NOT NULL`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'add parent_id',
+    up: (n) => [
+      // nullable, no default: adding it rewrites nothing
+      `ALTER TABLE ${n.qualified} ADD COLUMN parent_id text COLLATE "C"`,
+      // list({ parentId }) in id order; derived tokens are usually a small part of the table
+      `CREATE INDEX ${n.index('parent_id_idx')} ON ${n.qualified} (parent_id, id) WHERE parent_id IS NOT NULL`,
     ],
   },
 ];
@@ -198,7 +208,6 @@ export async function migrate(client: Queryable, options: MigrateOptions = {}): 
       return { applied, version: Math.max(0, ...done, ...applied) };
     });
   } catch (err) {
-    if (err instanceof TokenAccessError) throw err;
-    throw unavailable(err, 'migrate');
+    throw storeError('postgres', 'migrate', err, pgHint(err));
   }
 }

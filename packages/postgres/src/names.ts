@@ -1,4 +1,4 @@
-import { TokenAccessError } from '@tokenaccess/core';
+import { TokenAccessError } from '@tokenaccess/core/store';
 import { msg } from './client';
 
 /**

@@ -1,5 +1,4 @@
-import type { JsonValue, TokenInfo, TokenKind } from '@tokenaccess/core';
-import { TokenAccessError } from '@tokenaccess/core';
+import { type JsonValue, PATCHABLE, type RecordPatch, TokenAccessError, type TokenInfo, type TokenKind } from '@tokenaccess/core/store';
 import { type Row, msg } from './client';
 
 /**
@@ -26,29 +25,33 @@ export function toInfo(r: Row): TokenInfo {
   if (r.idle_timeout != null) info.idleTimeout = Number(r.idle_timeout);
   if (r.max_uses != null) info.maxUses = Number(r.max_uses);
   if (r.last_used_at != null) info.lastUsedAt = new Date(Number(r.last_used_at));
+  if (r.parent_id != null) info.parentId = r.parent_id as string;
   if (r.metadata != null) info.metadata = (typeof r.metadata === 'string' ? JSON.parse(r.metadata) : r.metadata) as Record<string, JsonValue>;
   return info;
 }
 
 const ms = (d: Date | undefined) => (d === undefined ? null : d.getTime());
 
+/** Whether a string holds U+0000, which PostgreSQL `text` cannot: it matches no stored value. */
+export const hasNul = (s: string | undefined) => s !== undefined && s.includes('\0');
+const refuse = (field: string): never => {
+  throw new TokenAccessError('invalid_argument', msg(`${field} contains a NUL character (U+0000), which PostgreSQL text cannot store`));
+};
+
 /**
  * PostgreSQL `text` and `jsonb` cannot hold U+0000, so a NUL anywhere in a record is refused
  * up front with a clear `invalid_argument` rather than a server error mid-insert.
  */
-function assertNoNul(record: TokenInfo): void {
-  const bad = (s: string | undefined) => s !== undefined && s.includes('\0');
-  const where = (field: string) => {
-    throw new TokenAccessError('invalid_argument', msg(`${field} contains a NUL character (U+0000), which PostgreSQL text cannot store`));
-  };
-  if (bad(record.id)) where('id');
-  if (bad(record.hash)) where('hash');
-  if (bad(record.subject)) where('subject');
-  if (bad(record.name)) where('name');
-  if (bad(record.hint)) where('hint');
-  if (record.scopes.some(bad)) where('a scope');
-  if (record.url && (bad(record.url.url) || bad(record.url.origin) || bad(record.url.canonical) || record.url.methods.some(bad))) where('the url binding');
-  if (record.metadata !== undefined && jsonHasNul(record.metadata)) where('metadata');
+function assertNoNul(record: Partial<Omit<TokenInfo, 'metadata'>> & { metadata?: unknown }): void {
+  if (hasNul(record.id)) refuse('id');
+  if (hasNul(record.hash)) refuse('hash');
+  if (hasNul(record.subject)) refuse('subject');
+  if (hasNul(record.name)) refuse('name');
+  if (hasNul(record.hint)) refuse('hint');
+  if (hasNul(record.parentId)) refuse('parentId');
+  if (record.scopes?.some(hasNul)) refuse('a scope');
+  if (record.url && (hasNul(record.url.url) || hasNul(record.url.origin) || hasNul(record.url.canonical) || record.url.methods.some(hasNul))) refuse('the url binding');
+  if (record.metadata != null && jsonHasNul(record.metadata)) refuse('metadata');
 }
 
 /** jsonb refuses `\u0000` in strings and keys. */
@@ -81,5 +84,33 @@ export function insertValues(record: TokenInfo): unknown[] {
     ms(record.lastUsedAt),
     record.metadata === undefined ? null : JSON.stringify(record.metadata),
     record.hint,
+    record.parentId ?? null,
   ];
+}
+
+/** The column each patchable field is stored in, and the cast of its parameter. */
+export const PATCH_COLUMNS = {
+  name: ['name', 'text'],
+  scopes: ['scopes', 'text[]'],
+  expiresAt: ['expires_at', 'bigint'],
+  idleTimeout: ['idle_timeout', 'bigint'],
+  maxUses: ['max_uses', 'bigint'],
+  metadata: ['metadata', 'text::jsonb'],
+} as const satisfies Record<(typeof PATCHABLE)[number], readonly [string, string]>;
+
+/**
+ * The fields an `update` writes (those present in the patch, in `PATCHABLE` order) and their
+ * parameters: `null` clears the column, as core's `applyPatch` clears the field.
+ */
+export function patchValues(patch: RecordPatch): { fields: (typeof PATCHABLE)[number][]; values: unknown[] } {
+  assertNoNul({ name: patch.name, scopes: patch.scopes, metadata: patch.metadata });
+  const fields: (typeof PATCHABLE)[number][] = [];
+  const values: unknown[] = [];
+  for (const field of PATCHABLE) {
+    const v = patch[field];
+    if (v === undefined) continue;
+    fields.push(field);
+    values.push(v === null ? null : v instanceof Date ? v.getTime() : field === 'metadata' ? JSON.stringify(v) : v);
+  }
+  return { fields, values };
 }

@@ -1,4 +1,6 @@
+import type { PATCHABLE } from '@tokenaccess/core/store';
 import type { Names } from './names';
+import { PATCH_COLUMNS } from './row';
 
 /**
  * The statements of the store, built once per table. Every parameter carries an explicit cast
@@ -26,6 +28,7 @@ const COLUMNS = [
   'last_used_at',
   'metadata',
   'hint',
+  'parent_id',
 ] as const;
 
 /** The columns of a record, with `a` the table alias. */
@@ -38,6 +41,15 @@ export interface ConsumeShape {
   url: boolean;
 }
 
+/** Which `list` filters a query uses. */
+export interface ListFilter {
+  subject: boolean;
+  kind: boolean;
+  parentId: boolean;
+  expiringBefore: boolean;
+  cursor: boolean;
+}
+
 export interface Statements {
   insert: string;
   findByHash: string;
@@ -45,7 +57,10 @@ export interface Statements {
   deleteById: string;
   deleteByHash: string;
   deleteBySubject: string;
-  list(filter: { subject: boolean; kind: boolean; cursor: boolean }): string;
+  /** Parameters in this order, each only when its filter is on, then the page size + 1. */
+  list(filter: ListFilter): string;
+  /** `$1` id, then one parameter per field, in the order given; answers the new row. */
+  update(fields: readonly (typeof PATCHABLE)[number][]): string;
   /**
    * Parameters: `$1` hash, `$2` now (ms), `$3` the instant at or before which lastUsedAt is
    * stale (now − resolution); with `url`: `$4` canonical, `$5` method, `$6` origin or NULL;
@@ -60,6 +75,7 @@ export function statements(n: Names): Statements {
   const cols = readColumns('t');
   const listCache = new Map<string, string>();
   const consumeCache = new Map<string, string>();
+  const updateCache = new Map<string, string>();
 
   // The liveness rules of core's `deadReason`, over the row aliased `t`, at `$2` (now).
   // Each is written so it is never NULL: NOT NULL would be NULL, and WHERE NULL drops the row.
@@ -72,27 +88,44 @@ export function statements(n: Names): Statements {
   return {
     insert: `INSERT INTO ${t} (${COLUMNS.join(', ')})
 VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text[], $7::text, $8::text, $9::text, $10::text[],
-  $11::bigint, $12::bigint, $13::bigint, $14::bigint, $15::bigint, $16::bigint, $17::text::jsonb, $18::text)`,
+  $11::bigint, $12::bigint, $13::bigint, $14::bigint, $15::bigint, $16::bigint, $17::text::jsonb, $18::text, $19::text)`,
     findByHash: `SELECT ${cols} FROM ${t} t WHERE t.hash = $1::text`,
     findById: `SELECT ${cols} FROM ${t} t WHERE t.id = $1::text`,
     deleteById: `DELETE FROM ${t} t WHERE t.id = $1::text RETURNING ${cols}`,
     deleteByHash: `DELETE FROM ${t} t WHERE t.hash = $1::text RETURNING ${cols}`,
     deleteBySubject: `WITH d AS (DELETE FROM ${t} t WHERE t.subject = $1::text RETURNING 1) SELECT count(*) AS n FROM d`,
 
-    list({ subject, kind, cursor }) {
-      const k = `${+subject}${+kind}${+cursor}`;
+    list(filter) {
+      const k = `${+filter.subject}${+filter.kind}${+filter.parentId}${+filter.expiringBefore}${+filter.cursor}`;
       let text = listCache.get(k);
       if (text === undefined) {
         // Keyset pagination: the cursor is the last id of the previous page; no OFFSET, so
         // page 1,000 costs what page 1 costs. Parameters are numbered by presence, so each
-        // combination is its own statement with its own plan: (subject, id) or the primary key.
+        // combination is its own statement with its own plan: (subject, id), (parent_id, id),
+        // expires_at or the primary key.
         const where: string[] = [];
         let p = 0;
-        if (subject) where.push(`t.subject = $${++p}::text`);
-        if (kind) where.push(`t.kind = $${++p}::text`);
-        if (cursor) where.push(`t.id > $${++p}::text`);
+        if (filter.subject) where.push(`t.subject = $${++p}::text`);
+        if (filter.kind) where.push(`t.kind = $${++p}::text`);
+        if (filter.parentId) where.push(`t.parent_id = $${++p}::text`);
+        if (filter.expiringBefore) where.push(`t.expires_at < $${++p}::bigint`);
+        if (filter.cursor) where.push(`t.id > $${++p}::text`);
         text = `SELECT ${cols} FROM ${t} t${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY t.id LIMIT $${++p}::int`;
         listCache.set(k, text);
+      }
+      return text;
+    },
+
+    update(fields) {
+      const k = fields.join();
+      let text = updateCache.get(k);
+      if (text === undefined) {
+        // One statement on the row lock: a concurrent consume's UPDATE waits for it and then
+        // re-checks its WHERE on the new row, so it counts against the new limits. uses and
+        // last_used_at are not named, so they stay as they are.
+        const set = fields.map((f, i) => `${PATCH_COLUMNS[f][0]} = $${i + 2}::${PATCH_COLUMNS[f][1]}`);
+        text = `UPDATE ${t} t SET ${set.join(', ')} WHERE t.id = $1::text RETURNING ${cols}`;
+        updateCache.set(k, text);
       }
       return text;
     },
@@ -111,25 +144,27 @@ VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text[], $7::text, 
         // As core's satisfiesScopes: no lists is satisfied under 'all' and not under 'any'.
         const scopesOk = held.length === 0 ? (mode === 'all' ? 'true' : 'false') : `(${held.join(mode === 'all' ? ' AND ' : ' OR ')})`;
         // One statement: an UPDATE that carries every check of core's `evaluateConsume` in its
-        // WHERE, and a read of the row as it was before the statement (both see the statement's
-        // snapshot; the read does not see the UPDATE). The UPDATE matches only a live row that
-        // must be written (a counted token, or a stale lastUsedAt): an unlimited token used
-        // within the resolution makes no write and takes no row lock. Under READ COMMITTED,
-        // PostgreSQL re-evaluates an UPDATE's WHERE on the newest version of a row that a
-        // concurrent consume changed, so the use limit holds under any concurrency. When nothing
-        // was written, the caller runs `evaluateConsume` on the row read to name the reason (or
-        // to see that no write was needed), so a refusal costs no second round trip.
+        // WHERE, and, when it wrote nothing, a read of the row as the statement's snapshot saw
+        // it. The UPDATE matches only a live row that must be written (a counted token, or a
+        // stale lastUsedAt): an unlimited token used within the resolution makes no write and
+        // takes no row lock. Under READ COMMITTED, PostgreSQL re-evaluates an UPDATE's WHERE on
+        // the newest version of a row that a concurrent consume or update changed, so the use
+        // limit holds under any concurrency, and a written row is returned whole as written
+        // (never old fields with a new count). When nothing was written, the caller judges the
+        // row read with core's rules to name the reason (or to see that no write was needed),
+        // so a refusal costs no second round trip.
         text = `WITH upd AS (
   UPDATE ${t} t SET
     uses = CASE WHEN t.max_uses IS NULL THEN t.uses ELSE t.uses + 1 END,
     last_used_at = CASE WHEN ${stale} THEN $2::bigint ELSE t.last_used_at END
   WHERE t.hash = $1::text
     AND ${notExpired} AND ${notIdle} AND ${notExhausted} AND ${urlOk} AND ${scopesOk} AND ${mustWrite}
-  RETURNING t.uses, t.last_used_at
+  RETURNING ${cols}
 )
-SELECT ${cols}, u.uses AS new_uses, u.last_used_at AS new_last_used_at
-FROM ${t} t LEFT JOIN upd u ON true
-WHERE t.hash = $1::text`;
+SELECT *, true AS written FROM upd
+UNION ALL
+SELECT ${cols}, false FROM ${t} t
+WHERE t.hash = $1::text AND NOT EXISTS (SELECT FROM upd)`;
         consumeCache.set(k, text);
       }
       return text;

@@ -2,6 +2,7 @@
 import { expect, it, vi } from 'vitest';
 import { main } from './examples/pglite';
 import { setupTokens } from './examples/pg';
+import { lifecycle } from './examples/lifecycle';
 import { randomBytes } from 'node:crypto';
 import { testPool } from './helpers';
 import { POSTGRES_URL, dropSchema, randomSchema } from './helpers';
@@ -12,6 +13,13 @@ it('the PGlite quick start verifies its token', async () => {
   expect(result.ok).toBe(true);
   expect(log).toHaveBeenCalledWith(expect.stringMatching(/^verified /));
   log.mockRestore();
+});
+
+it('the lifecycle example updates a token and lists it as expiring soon', async () => {
+  const { updated, soon, children } = await lifecycle();
+  expect(updated).toMatchObject({ name: 'CI (read-only)', scopes: ['repo:read'], uses: 0 });
+  expect(soon.items.map((t) => t.id)).toEqual([updated!.id]);
+  expect(children.items).toEqual([]);
 });
 
 it('the pg Pool setup issues, verifies, lists, sweeps and revokes', async () => {

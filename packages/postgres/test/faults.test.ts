@@ -135,7 +135,7 @@ it('with every option at its default (pg Pool, store, core), a black-holed serve
   expect(await beforeTimer(tokens.verify(token), 3000)).toMatchObject({ ok: false, error: { code: 'unavailable', status: 503 } });
   const err = await beforeTimer(store.findById(info.id).catch((e: unknown) => e), 3000);
   expect(err).toBeInstanceOf(TokenAccessError);
-  expect(err).toMatchObject({ code: 'unavailable', message: '[tokenaccess] [postgres] the database did not answer within 2000 ms' });
+  expect(err).toMatchObject({ code: 'unavailable', message: '[tokenaccess] [postgres] findById failed: no answer within 2000 ms' });
 
   proxy.restore();
   expect(await eventuallyOk(() => tokens.verify(token))).toBe(true);

@@ -1,3 +1,5 @@
+import type { TokenInfo } from '@tokenaccess/core';
+import { newId } from '@tokenaccess/core';
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { quoteIdent } from '../src/index';
@@ -20,3 +22,19 @@ export function testPool(config: pg.PoolConfig = {}): pg.Pool {
 export async function dropSchema(client: { query(text: string, values?: unknown[]): Promise<unknown> }, schema: string): Promise<void> {
   await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
 }
+
+const hex = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, '0')).join('');
+
+/** A fresh access-token record with a random hash, for the store's own tests. */
+export const record = (o: Partial<TokenInfo> = {}): TokenInfo => ({
+  id: newId(Date.now()),
+  kind: 'access',
+  subject: 'input',
+  name: 'n',
+  scopes: ['*'],
+  uses: 0,
+  createdAt: new Date(),
+  hint: 'tka_abcd',
+  hash: hex(),
+  ...o,
+});

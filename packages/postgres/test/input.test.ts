@@ -4,27 +4,14 @@
  * on insert with `invalid_argument` and simply matches nothing on lookups.
  */
 import { PGlite } from '@electric-sql/pglite';
-import { type TokenInfo, type TokenStore, createTokenAccess, newId } from '@tokenaccess/core';
+import { type TokenInfo, type TokenStore, createTokenAccess } from '@tokenaccess/core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, postgresStore } from '../src/index';
-import { POSTGRES_URL, dropSchema, randomSchema, testPool } from './helpers';
+import { POSTGRES_URL, dropSchema, randomSchema, record, testPool } from './helpers';
 
 const NASTY = [`'`, `"`, `;`, `--`, `\\`, `$1`, `$$`, `{}`, `{"a,b"}`, `NULL`, `,`, `/*`, `%s`, `\n`, `💥`, `ż`, ` `, `''; DROP TABLE t; --`];
 
-const hex = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, '0')).join('');
-const record = (o: Partial<TokenInfo> = {}): TokenInfo => ({
-  id: newId(Date.now()),
-  kind: 'access',
-  subject: 'input',
-  name: 'n',
-  scopes: ['*'],
-  uses: 0,
-  createdAt: new Date(),
-  hint: 'tka_abcd',
-  hash: hex(),
-  ...o,
-});
 
 const pool = testPool();
 const lite = new PGlite();
@@ -41,7 +28,9 @@ describe.each([
   let store: TokenStore;
   beforeAll(async () => {
     await migrate(client(), { schema });
-    store = postgresStore({ client: client(), schema });
+    // semantics, not deadlines (faults.test.ts has those): the PGlite instance of this file
+    // starting up can hold the event loop for seconds while a pg query is in flight
+    store = postgresStore({ client: client(), schema, timeout: 30_000 });
     return () => dropSchema(client(), schema);
   });
 

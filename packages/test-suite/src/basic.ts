@@ -1,4 +1,4 @@
-import { DuplicateTokenError, TokenAccessError, type TokenStore } from '@tokenaccess/core';
+import { DuplicateTokenError, TokenAccessError, type TokenStore } from '@tokenaccess/core/store';
 import { describe, expect, it } from 'vitest';
 import { HOUR, at, randomSubject, record, urlRecord } from './fixtures';
 

@@ -1,4 +1,4 @@
-import type { ConsumeResult, TokenInfo, TokenStore } from '@tokenaccess/core';
+import type { ConsumeResult, TokenInfo, TokenStore } from '@tokenaccess/core/store';
 import { describe, expect, it } from 'vitest';
 import { HOUR, at, plain, randomSubject, record, scopes, urlRecord } from './fixtures';
 

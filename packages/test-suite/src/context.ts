@@ -1,4 +1,4 @@
-import type { TokenStore } from '@tokenaccess/core';
+import type { TokenStore } from '@tokenaccess/core/store';
 import { afterEach, beforeEach } from 'vitest';
 
 /** Options of `storeTestSuite`. */

@@ -1,4 +1,5 @@
-import { type ConsumePolicy, type TokenInfo, expandScope, newId } from '@tokenaccess/core';
+import { type ConsumePolicy, type TokenInfo, expandScope } from '@tokenaccess/core/store';
+import { newId } from '@tokenaccess/core';
 
 const hex = (n: number) => Array.from(globalThis.crypto.getRandomValues(new Uint8Array(n)), (b) => b.toString(16).padStart(2, '0')).join('');
 

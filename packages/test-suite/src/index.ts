@@ -13,6 +13,7 @@ import { type StoreTestSuiteOptions, useStore } from './context';
 import { serviceTests } from './e2e';
 import { securityTests } from './security';
 import { sweepTests } from './sweep';
+import { updateTests } from './update';
 
 export type { StoreTestSuiteOptions } from './context';
 export { record, urlRecord, plain, at, randomSubject } from './fixtures';
@@ -40,5 +41,6 @@ export function storeTestSuite(options: StoreTestSuiteOptions): void {
     atomicTests(store, reader, options.concurrency ?? 200);
     serviceTests(store, reader);
     securityTests(store);
+    updateTests(store, reader);
   });
 }

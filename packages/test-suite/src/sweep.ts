@@ -1,4 +1,4 @@
-import type { TokenStore } from '@tokenaccess/core';
+import type { TokenStore } from '@tokenaccess/core/store';
 import { describe, expect, it } from 'vitest';
 import { HOUR, at, plain, record, urlRecord } from './fixtures';
 
