@@ -63,8 +63,8 @@ Try it (needs curl and jq; alice and bob are the demo users, X-Demo-User stands 
   curl -s ${base}/api/users -H "Authorization: Bearer $TOKEN" -w '\\n'
 
 The CLI (from the repository root; by default its own embedded PGlite store in ./.tokenaccess/,
-which persists between runs; give both this server and the CLI TOKENACCESS_STORE=postgres://…
-to share one store):
+which persists between runs; start this server and run the CLI with the same
+TOKENACCESS_STORE=postgres://… or redis://… (both use the key prefix tka:) to share one store):
 
   npx tokenaccess issue alice --name "nightly job" --scope batch:schedule --expires 30d
   npx tokenaccess share '${base}/files/report.pdf' --max-uses 3 --expires 1d

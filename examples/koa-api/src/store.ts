@@ -9,23 +9,30 @@ export interface OpenedStore {
 
 /**
  * Opens the store named by `TOKENACCESS_STORE`:
- * `memory:` (default) | `pglite:` (embedded Postgres, in memory) | `pglite:./data` (on disk) |
+ * `memory:` (default) | `pglite:` (embedded Postgres, in memory) | `pglite:./data` (on disk, owner-only) |
  * `postgres://…` | `redis://…`. The Postgres and Redis packages are imported only when asked
  * for, so the default path needs neither.
  */
 export async function openStore(url = 'memory:', options: { schema?: string; keyPrefix?: string } = {}): Promise<OpenedStore> {
-  const { schema, keyPrefix = 'koa-api:tka:' } = options;
+  // the CLI's default prefix too, so `tokenaccess --store redis://…` sees this server's tokens
+  const { schema, keyPrefix = 'tka:' } = options;
   const scheme = url.slice(0, url.indexOf(':') + 1).toLowerCase();
   const label = url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
   switch (scheme) {
     case 'memory:':
       return { store: memoryStore(), label: 'memory: (tokens are lost on restart)', close: async () => {} };
     case 'pglite:': {
-      const [{ PGlite }, { migrate, postgresStore }] = await Promise.all([import('@electric-sql/pglite'), import('@tokenaccess/postgres')]);
+      const [{ PGlite }, { migrate, postgresStore }, cli] = await Promise.all([import('@electric-sql/pglite'), import('@tokenaccess/postgres'), import('@tokenaccess/cli')]);
       const dataDir = url.slice('pglite:'.length);
-      const db = dataDir ? new PGlite(dataDir) : new PGlite();
+      // On disk it holds token hashes and use counts: owner-only (0700, files 0600), and a directory
+      // others can write is refused, by the same checks as the tokenaccess command's own store.
+      if (dataDir) cli.preparePrivateDir(dataDir, { marker: 'PG_VERSION' });
+      const db = dataDir ? await cli.withPrivateUmask(async () => { const d = new PGlite(dataDir); await d.waitReady; return d; }) : new PGlite();
+      // PGlite chmods a new database's files to 0666 itself, and PostgreSQL writes a few 0644 ones
+      const restrict = () => void (dataDir && cli.restrictPrivateDir(dataDir));
+      restrict();
       await migrate(db, schema ? { schema } : {});
-      return { store: postgresStore({ client: db, ...(schema ? { schema } : {}) }), label, close: () => db.close() };
+      return { store: postgresStore({ client: db, ...(schema ? { schema } : {}) }), label, close: () => db.close().then(restrict) };
     }
     case 'postgres:':
     case 'postgresql:': {
@@ -39,8 +46,17 @@ export async function openStore(url = 'memory:', options: { schema?: string; key
     case 'rediss:': {
       const [{ Redis }, { redisStore }] = await Promise.all([import('ioredis'), import('@tokenaccess/redis')]);
       const client = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 1000, enableAutoPipelining: true });
+      // until the first answer, a failure is reported once, by the ping below (start-up: one line)
+      const quiet = () => {};
+      client.on('error', quiet);
+      try {
+        await client.ping();
+      } catch (err) {
+        client.disconnect();
+        throw err;
+      }
+      client.off('error', quiet);
       client.on('error', (err) => console.error('[koa-api] Redis:', err.message));
-      await client.ping();
       return { store: redisStore({ client, keyPrefix }), label, close: async () => void (await client.quit()) };
     }
     default:

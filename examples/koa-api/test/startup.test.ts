@@ -39,3 +39,33 @@ it('an unreachable store: one line naming it (password masked), exit 1', async (
   expect(lines[0]).toMatch(/^koa-api: cannot open the store postgres:\/\/demo:\*\*\*@127\.0\.0\.1:1\/test: .*ECONNREFUSED/);
   expect(out.stderr).not.toContain('secret');
 });
+
+it('an unreachable Redis: one line, exit 1', async () => {
+  const out = await start({ PORT: '0', TOKENACCESS_STORE: 'redis://127.0.0.1:1' });
+  expect(out.code).toBe(1);
+  expect(out.stderr.trim().split('\n')).toHaveLength(1);
+  expect(out.stderr).toMatch(/^koa-api: cannot open the store redis:\/\/127\.0\.0\.1:1: /);
+});
+
+it('shares the CLI’s Redis store by default: a token issued with the CLI is seen by the server’s store', async () => {
+  const { openStore } = await import('../src/store');
+  const { createTokenAccess } = await import('@tokenaccess/core');
+  const subject = `shared-${process.pid}-${Date.now()}`;
+  const cli = fileURLToPath(new URL('../../../node_modules/.bin/tokenaccess', import.meta.url));
+  const issued = await new Promise<string>((resolve, reject) => {
+    const child = spawn(cli, ['issue', subject, '--name', 'from the CLI', '--store', 'redis://127.0.0.1:6379', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`tokenaccess issue exited ${code}`))));
+  });
+  const { token } = JSON.parse(issued) as { token: string };
+  const opened = await openStore('redis://127.0.0.1:6379');
+  try {
+    const tokens = createTokenAccess({ store: opened.store });
+    const seen = await tokens.verify(token);
+    expect(seen.ok && seen.token.subject).toBe(subject);
+  } finally {
+    await createTokenAccess({ store: opened.store }).revokeAll(subject);
+    await opened.close();
+  }
+});

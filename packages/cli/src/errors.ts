@@ -13,7 +13,11 @@ export const EXIT = {
   ok: 0,
   /** Runtime failure: the store is unreachable or failed, a token was not found. */
   failure: 1,
-  /** Usage error: unknown command or option, bad value (duration, scope, URL, store URL). */
+  /**
+   * Usage error: unknown command or option, bad value (duration, scope, URL, store URL), or a
+   * PGlite directory that cannot be used as given (others can write it, another user owns it, it
+   * cannot be created).
+   */
   usage: 2,
 } as const;
 

@@ -42,11 +42,41 @@ function toParseOptions(specs: Record<string, OptionSpec>): ParseOptions {
   return out;
 }
 
-/** Node's parseArgs messages, cut to their first sentence. */
+/** Node's parseArgs messages as one line: the first sentence, or our own words where its are several. */
 function parseError(err: unknown, command: string | undefined): CliError {
   const message = err instanceof Error ? err.message : String(err);
-  const first = message.split(/\. (?=[A-Z])/)[0]!.replace(/\.$/, '');
-  return usage(first.charAt(0).toLowerCase() + first.slice(1), `see tokenaccess help${command ? ` ${command}` : ''}`);
+  const hint = `see tokenaccess help${command ? ` ${command}` : ''}`;
+  // "Option '--name' argument is ambiguous.\nDid you forget …?\nTo specify … use '--name=-XYZ'."
+  const ambiguous = /^Option '([^']+)' argument is ambiguous/.exec(message);
+  if (ambiguous) {
+    const long = /use '(--[^=']+)=/.exec(message)?.[1] ?? ambiguous[1]!;
+    return usage(`${long} needs a value, but an option follows it (write ${long}=<value> for a value that starts with "-")`, hint);
+  }
+  const first = message.split('\n')[0]!.split(/\. (?=[A-Z])/)[0]!.replace(/\.$/, '');
+  return usage(first.charAt(0).toLowerCase() + first.slice(1), hint);
+}
+
+/**
+ * `--expires -5d`, `--limit -1`: an argument that starts with "-" and a digit is a value (a bad
+ * one), never an option. It is handed to its option as `--expires=-5d`, so the option's own check
+ * says what is wrong with it instead of parseArgs calling it ambiguous.
+ */
+function attachNegativeValues(args: readonly string[], specs: Record<string, OptionSpec>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    const name = arg.startsWith('--') ? arg.slice(2) : /^-[^-]$/.test(arg) ? Object.keys(specs).find((n) => specs[n]!.short === arg[1]) : undefined;
+    const next = args[i + 1];
+    if (name !== undefined && Object.hasOwn(specs, name) && specs[name]!.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
 }
 
 /**
@@ -100,7 +130,8 @@ export async function run(argv: readonly string[], io: Partial<CliIO> = {}): Pro
     // pass 2: strict, with this command's options only
     let parsed: { values: Values; positionals: string[] };
     try {
-      parsed = parseArgs({ args, options: toParseOptions({ ...GLOBAL_OPTIONS, ...spec.options }), strict: true, allowPositionals: true }) as typeof parsed;
+      const specs = { ...GLOBAL_OPTIONS, ...spec.options };
+      parsed = parseArgs({ args: attachNegativeValues(args, specs), options: toParseOptions(specs), strict: true, allowPositionals: true }) as typeof parsed;
     } catch (err) {
       throw parseError(err, name);
     }

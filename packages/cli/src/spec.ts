@@ -67,12 +67,12 @@ export const COMMANDS: CommandSpec[] = [
     options: {
       subject: { type: 'string', arg: '<id>', help: 'the owner, if any' },
       name: { type: 'string', short: 'n', arg: '<name>', help: 'a label (default "share link")' },
-      scope,
+      scope: { ...scope, help: 'a scope the link grants besides opening its URL; repeat, or separate with commas/spaces (default none)' },
       expires: { type: 'string', short: 'e', arg: '<duration>', help: "expire after this long, or 'never' (default 7d)" },
       'expires-at': expiresAt,
       idle,
       'max-uses': { type: 'string', arg: '<n>', help: "how many times the link opens, or 'unlimited' (default 1)" },
-      method: { type: 'string', multiple: true, arg: '<method>', help: 'HTTP methods allowed; repeat or comma-separate (default GET,HEAD)' },
+      method: { type: 'string', multiple: true, arg: '<method>', help: 'HTTP methods allowed; repeat or comma-separate (default GET; add HEAD for link previews)' },
       'url-param': { type: 'string', arg: '<name>', help: 'query parameter carrying the token (default token; TOKEN for Tiki)' },
       meta,
     },
@@ -145,7 +145,8 @@ export const ENVIRONMENT: [string, string][] = [
 export const EXIT_CODES: [string, string][] = [
   ['0', 'success'],
   ['1', 'runtime failure: store unreachable or failing, token not found'],
-  ['2', 'usage error: unknown command or option, bad duration, scope, URL or store URL'],
+  ['2', 'usage error: unknown command or option, bad duration, scope, URL or store URL, or a store directory others can write'],
+  ['130, 143', 'interrupted (Ctrl-C, SIGTERM); the store is closed first'],
 ];
 
 /** Every option of every command, for the first pass that only looks for the command name. */

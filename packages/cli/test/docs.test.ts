@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, built, cleanEnv, tempDir } from './helpers';
+import { BIN, cleanEnv, tempDir } from './helpers';
 
 /**
  * docs/cli.md's session is real: every `<!-- session -->` console block is run here, command by
@@ -92,7 +92,7 @@ class Normalizer {
   }
 }
 
-describe.skipIf(!built('postgres'))('docs/cli.md', () => {
+describe('docs/cli.md', () => {
   let dir: string;
   let remove: () => Promise<void>;
   beforeAll(async () => {

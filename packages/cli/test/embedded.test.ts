@@ -5,11 +5,9 @@ import { type TokenStore, createTokenAccess } from '@tokenaccess/core';
 import { postgresStore } from '@tokenaccess/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flowTests } from './flow';
-import { RAW_TOKEN_RE, built, cli, ok, tempDir } from './helpers';
+import { RAW_TOKEN_RE, cli, ok, tempDir } from './helpers';
 
-const enabled = built('postgres');
-
-describe.skipIf(!enabled)('the embedded store (PGlite in ./.tokenaccess/)', () => {
+describe('the embedded store (PGlite in ./.tokenaccess/)', () => {
   let dir: string;
   let remove: () => Promise<void>;
   beforeAll(async () => {

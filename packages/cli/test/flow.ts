@@ -100,7 +100,7 @@ export function flowTests(b: Backend): void {
     expect(human.stdout).toMatch(/^\/reports\/q3\?format=pdf&token=tka_[0-9A-Za-z]{36}\n$/);
     expect(human.stderr).not.toMatch(RAW_TOKEN_RE);
 
-    await b.withStore(async (store) => {
+    const humanId = await b.withStore(async (store) => {
       const tokens = createTokenAccess({ store });
       const wrong = await tokens.verifyUrl(out.url.replace('id=7', 'id=8'));
       expect(!wrong.ok && wrong.error.code).toBe('url_mismatch');
@@ -109,11 +109,15 @@ export function flowTests(b: Backend): void {
       const second = await tokens.verifyUrl(out.url);
       expect(second.ok).toBe(false);
       const link = human.stdout.trim();
-      expect((await tokens.verifyUrl(link, { method: 'POST' })).ok).toBe(true);
+      const post = await tokens.verifyUrl(link, { method: 'POST' });
+      expect(post.ok).toBe(true);
       expect((await tokens.verifyUrl(link, { method: 'DELETE' })).ok).toBe(false);
+      return post.ok ? post.token.id : undefined;
     });
 
+    // --kind url lists the live link (so the next check is not about an empty list) and no access token
     const listed = JSON.parse((await run(['list', '--kind', 'url', '--json'])).stdout) as { items: { id: string; kind: string }[] };
+    expect(listed.items.map((t) => t.id)).toContain(humanId);
     expect(listed.items.every((t) => t.kind === 'url')).toBe(true);
   });
 }

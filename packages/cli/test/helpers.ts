@@ -1,25 +1,17 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { lstatSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 
-/** The built command. */
+/** The built command (global-setup fails the run when it is missing). */
 export const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** The local servers (override like the store packages' tests do). */
 export const POSTGRES_URL = process.env.TOKENACCESS_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.TOKENACCESS_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-/** Whether a workspace package's dist exists (the built CLI imports it at runtime). */
-export function built(pkg: 'core' | 'postgres' | 'redis' | 'mongodb'): boolean {
-  const ok = existsSync(join(ROOT, 'packages', pkg, 'dist', 'index.js'));
-  if (!ok) console.warn(`[cli tests] skipping the ${pkg} backend: packages/${pkg}/dist is missing (it did not build)`);
-  return ok;
-}
 
 export interface CliResult {
   code: number | null;
@@ -32,6 +24,8 @@ export interface CliOptions {
   env?: Record<string, string | undefined>;
   /** Kill the process after this many ms (a hang is a failure, not a timeout of the test). @default 30000 */
   killAfter?: number;
+  /** Run under this umask (through `sh -c 'umask …; exec node …'`), as a user's shell would. */
+  umask?: number;
 }
 
 /** An environment without the caller's TOKENACCESS_* and colour settings, so runs are reproducible. */
@@ -44,14 +38,21 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): Record
   return env;
 }
 
-/** Runs `node dist/bin.js ...args` and collects its output and exit code. */
-export function cli(args: string[], options: CliOptions): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+/**
+ * Starts `node dist/bin.js ...args`: the child (to signal it) and its end (exit code and output;
+ * rejects when it is still running after `killAfter`).
+ */
+export function start(args: string[], options: CliOptions): { child: ChildProcess; done: Promise<CliResult> } {
+  const command = [process.execPath, BIN, ...args];
+  const child =
+    options.umask === undefined
+      ? spawn(command[0]!, command.slice(1), { cwd: options.cwd, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('/bin/sh', ['-c', `umask ${options.umask.toString(8).padStart(3, '0')} && exec "$0" "$@"`, ...command], { cwd: options.cwd, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const done = new Promise<CliResult>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`tokenaccess ${args.join(' ')} did not exit within ${options.killAfter ?? 30_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
@@ -62,6 +63,12 @@ export function cli(args: string[], options: CliOptions): Promise<CliResult> {
       resolve({ code, stdout, stderr });
     });
   });
+  return { child, done };
+}
+
+/** Runs `node dist/bin.js ...args` and collects its output and exit code. */
+export function cli(args: string[], options: CliOptions): Promise<CliResult> {
+  return start(args, options).done;
 }
 
 /** Runs the command and expects exit 0; returns its output. */
@@ -80,3 +87,22 @@ export const randomName = (tag: string) => `tka_cli_${tag}_${randomBytes(5).toSt
 
 /** A raw token shape, to prove one never appears where it must not. */
 export const RAW_TOKEN_RE = /\btka_[0-9A-Za-z]{36}\b/;
+
+/** Every file and directory under `root` (itself included, symlinks not followed) with its permission bits. */
+export function modes(root: string): { path: string; mode: number }[] {
+  const out: { path: string; mode: number }[] = [];
+  const visit = (path: string) => {
+    const st = lstatSync(path);
+    out.push({ path, mode: st.mode & 0o777 });
+    if (st.isDirectory()) for (const name of readdirSync(path)) visit(join(path, name));
+  };
+  visit(root);
+  return out;
+}
+
+/** Those of {@link modes} that the group or others may read, write or enter, as `0644 path`. */
+export function openToOthers(root: string): string[] {
+  return modes(root)
+    .filter((e) => (e.mode & 0o077) !== 0)
+    .map((e) => `0${e.mode.toString(8)} ${e.path.slice(root.length) || '.'}`);
+}

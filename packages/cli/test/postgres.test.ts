@@ -3,11 +3,9 @@ import { type TokenStore } from '@tokenaccess/core';
 import { postgresStore, quoteIdent } from '@tokenaccess/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flowTests } from './flow';
-import { POSTGRES_URL, built, cli, ok, randomName, tempDir } from './helpers';
+import { POSTGRES_URL, cli, ok, randomName, tempDir } from './helpers';
 
-const enabled = built('postgres');
-
-describe.skipIf(!enabled)('a PostgreSQL server (--store postgres://…?schema=…)', () => {
+describe('a PostgreSQL server (--store postgres://…?schema=…)', () => {
   const schema = randomName('pg');
   const storeUrl = `${POSTGRES_URL}?schema=${schema}`;
   let pool: pg.Pool;
@@ -30,7 +28,7 @@ describe.skipIf(!enabled)('a PostgreSQL server (--store postgres://…?schema=�
     expect(before.code).toBe(1);
     expect(before.stderr).toMatch(/^tokenaccess: error: .*does not exist.*run `tokenaccess migrate` first/);
     const first = await ok(['migrate', '--store', storeUrl], { cwd: dir });
-    expect(first.stdout).toContain(`schema ${schema}, table tokenaccess_tokens) to schema version 1 (applied 1)`);
+    expect(first.stdout).toMatch(new RegExp(`\\(schema ${schema}, table tokenaccess_tokens\\) to schema version (\\d+) \\(applied 1(, \\d+)*\\)\n$`));
     expect(first.stdout).not.toContain('?schema');
     const again = await ok(['migrate', '--store', storeUrl, '--json'], { cwd: dir });
     expect(JSON.parse(again.stdout)).toMatchObject({ backend: 'postgres', message: expect.stringContaining('up to date') });

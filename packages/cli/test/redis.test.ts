@@ -4,11 +4,9 @@ import type { TokenStore } from '@tokenaccess/core';
 import { redisStore } from '@tokenaccess/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flowTests } from './flow';
-import { REDIS_URL, built, ok, tempDir } from './helpers';
+import { REDIS_URL, ok, tempDir } from './helpers';
 
-const enabled = built('redis');
-
-describe.skipIf(!enabled)('Redis (--store redis://… --key-prefix …)', () => {
+describe('Redis (--store redis://… --key-prefix …)', () => {
   const keyPrefix = `tkaclitest:${randomBytes(5).toString('hex')}:`;
   let client: Redis;
   let dir: string;

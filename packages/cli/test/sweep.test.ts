@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { quoteIdent } from '@tokenaccess/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, POSTGRES_URL, built, cleanEnv, ok, randomName, tempDir } from './helpers';
+import { BIN, POSTGRES_URL, cleanEnv, ok, randomName, tempDir } from './helpers';
 
 const SCRIPT = ['/usr/bin/script', '/bin/script'].find((p) => existsSync(p));
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -25,7 +25,7 @@ function inPty(args: string[], cwd: string): Promise<{ code: number | null; outp
   });
 }
 
-describe.skipIf(!built('postgres'))('sweep over 100,000 expired tokens (local PostgreSQL)', () => {
+describe('sweep over 100,000 expired tokens (local PostgreSQL)', () => {
   const schema = randomName('sweep');
   const storeUrl = `${POSTGRES_URL}?schema=${schema}`;
   const table = `${quoteIdent(schema)}.${quoteIdent('tokenaccess_tokens')}`;

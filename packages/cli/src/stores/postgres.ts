@@ -1,6 +1,7 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CliError, EXIT } from '../errors';
+import { CliError, EXIT, usage } from '../errors';
+import { PrivateDirError, preparePrivateDir, restrictPrivateDir, withPrivateUmask } from '../private-dir';
 import { EMBEDDED_DIR, type OpenedStore, type StoreSettings, errText, once, redact, takeParams } from './shared';
 
 type PgModule = typeof import('@tokenaccess/postgres');
@@ -44,6 +45,13 @@ export async function openPostgres(raw: string, s: StoreSettings): Promise<Opene
   const schema = s.schema ?? params.schema;
   const table = s.table ?? params.table;
   const [{ default: pg }, pgMod] = await Promise.all([import('pg'), import('@tokenaccess/postgres')]);
+  // pg parses the URL only when it connects, and throws there synchronously: check it first with
+  // pg's own parser (a Client that is never connected opens nothing), so a typo is a usage error
+  try {
+    new pg.Client({ connectionString: url });
+  } catch (err) {
+    throw usage(`bad PostgreSQL URL ${JSON.stringify(redact(url))}: ${errText(err)}`);
+  }
   const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: s.connectTimeout, max: 4, idleTimeoutMillis: 1000 });
   pool.on('error', () => {
     // an idle connection died; the Pool already dropped it and the next query reports the failure
@@ -80,7 +88,7 @@ function lockDir(dir: string): () => void {
   const file = join(dir, 'lock');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fd = openSync(file, 'wx');
+      const fd = openSync(file, 'wx', 0o600);
       writeFileSync(fd, String(process.pid));
       closeSync(fd);
       return () => rmSync(file, { force: true });
@@ -103,17 +111,38 @@ function lockDir(dir: string): () => void {
   throw new CliError(`could not lock ${dir}`);
 }
 
+/** A directory that is not private, or cannot be made so, is bad input: exit 2, one line. */
+function privateDir<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof PrivateDirError) throw new CliError(err.message, EXIT.usage, { cause: err });
+    throw err;
+  }
+}
+
+/**
+ * PGlite on a directory that only this user can read or write (0700, files 0600): it holds token
+ * hashes and use counts. `dir` is `.tokenaccess/` (the data in `pgdata/` under it) or the
+ * directory of `pglite:<dir>`.
+ */
 export async function openPglite(dir: string, s: StoreSettings, embedded: boolean): Promise<OpenedStore> {
   const dataDir = embedded ? join(dir, 'pgdata') : dir;
+  // before anything is written: create it owner-only, or refuse one others can write or another
+  // user owns; an existing store is tightened here (and refused if it holds another user's files)
+  const { writable } = privateDir(() => {
+    preparePrivateDir(dir, embedded ? {} : { marker: 'PG_VERSION', ignore: ['lock'] });
+    if (embedded) preparePrivateDir(dataDir);
+    return restrictPrivateDir(dir);
+  });
   const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
-  try {
-    mkdirSync(dataDir, { recursive: true });
-    if (embedded && !existsSync(join(dir, '.gitignore'))) {
-      // the directory holds token hashes: keep it out of commits
-      writeFileSync(join(dir, '.gitignore'), '# created by tokenaccess: the embedded token store\n*\n');
-    }
-  } catch (err) {
-    throw new CliError(`cannot create the store directory ${dir}: ${errText(err)}`, EXIT.failure, { cause: err });
+  if (writable > 0) {
+    // a store made before this release, or loosened by hand: say so, its contents were exposed
+    s.notice(`made ${embedded ? `./${EMBEDDED_DIR}/` : dir} owner-only: ${writable} of its files and directories were writable by other users (see "Permissions" in docs/cli.md)`);
+  }
+  if (embedded && !existsSync(join(dir, '.gitignore'))) {
+    // the directory holds token hashes: keep it out of commits
+    writeFileSync(join(dir, '.gitignore'), '# created by tokenaccess: the embedded token store\n*\n', { mode: 0o600 });
   }
   const unlock = lockDir(embedded ? dir : dataDir);
   let db: { close(): Promise<void>; query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> } | undefined;
@@ -121,15 +150,27 @@ export async function openPglite(dir: string, s: StoreSettings, embedded: boolea
     try {
       await db?.close();
     } finally {
+      // PostgreSQL writes some files (pg_internal.init) 0644 while it runs
+      try {
+        restrictPrivateDir(dir);
+      } catch {
+        // checked on open; nothing else to do on the way out
+      }
       unlock();
     }
   });
   try {
     if (fresh) s.notice(embedded ? `creating the embedded store in ./${EMBEDDED_DIR}/ (PGlite; use --store for a database server)` : `creating a PGlite database in ${dir}`);
     const [{ PGlite }, pgMod] = await Promise.all([import('@electric-sql/pglite'), import('@tokenaccess/postgres')]);
-    const pglite = new PGlite(dataDir);
-    db = pglite;
-    await pglite.waitReady;
+    const pglite = await withPrivateUmask(async () => {
+      // PGlite cannot mount a symbolic link: give it the directory the link points at
+      const p = new PGlite(realpathSync(dataDir));
+      db = p;
+      await p.waitReady;
+      return p;
+    });
+    // PGlite chmods the files of a new database to 0666 itself, whatever the umask
+    privateDir(() => restrictPrivateDir(dir));
     const names = { ...(s.schema !== undefined ? { schema: s.schema } : {}), ...(s.table !== undefined ? { table: s.table } : {}) };
     const where = embedded ? `the embedded store ./${EMBEDDED_DIR}/` : `pglite:${dir}`;
     // embedded Postgres has no deploy step: keep its schema current on every open (idempotent, cheap)
@@ -149,4 +190,3 @@ export async function openPglite(dir: string, s: StoreSettings, embedded: boolea
     throw new CliError(`cannot open the PGlite store in ${dataDir}: ${errText(err)}`, EXIT.failure, { cause: err });
   }
 }
-

@@ -1,23 +1,29 @@
 import type { TokenStore } from '@tokenaccess/core';
-import { CliError, EXIT } from '../errors';
+import { CliError, EXIT, usage } from '../errors';
 import { type OpenedStore, type StoreSettings, errText, once, redact, takeParams, withDeadline } from './shared';
 
 export async function openRedis(raw: string, s: StoreSettings): Promise<OpenedStore> {
   const { url, params } = takeParams(raw, ['keyPrefix']);
   const keyPrefix = s.keyPrefix ?? params.keyPrefix;
   const [{ Redis }, redisMod] = await Promise.all([import('ioredis'), import('@tokenaccess/redis')]);
-  const client = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: s.connectTimeout,
-    maxRetriesPerRequest: 1,
-    // one attempt: a CLI reports an unreachable server instead of reconnecting forever
-    retryStrategy: () => null,
-    enableOfflineQueue: true,
-    // disconnect() half-closes the socket and waits this long for the server before destroying
-    // it (default 2 s): a server that never answers would hold the process that long
-    disconnectTimeout: 100,
-    ...(s.timeout > 0 ? { commandTimeout: s.timeout } : {}),
-  });
+  let client: import('ioredis').Redis;
+  try {
+    // ioredis parses the URL here, and throws
+    client = new Redis(url, {
+      lazyConnect: true,
+      connectTimeout: s.connectTimeout,
+      maxRetriesPerRequest: 1,
+      // one attempt: a CLI reports an unreachable server instead of reconnecting forever
+      retryStrategy: () => null,
+      enableOfflineQueue: true,
+      // disconnect() half-closes the socket and waits this long for the server before destroying
+      // it (default 2 s): a server that never answers would hold the process that long
+      disconnectTimeout: 100,
+      ...(s.timeout > 0 ? { commandTimeout: s.timeout } : {}),
+    });
+  } catch (err) {
+    throw usage(`bad Redis URL ${JSON.stringify(redact(url))}: ${errText(err)}`);
+  }
   let lastError: unknown;
   client.on('error', (err: unknown) => {
     lastError = err;
@@ -52,4 +58,3 @@ export async function openRedis(raw: string, s: StoreSettings): Promise<OpenedSt
 function redisStore(mod: typeof import('@tokenaccess/redis'), client: import('ioredis').Redis, keyPrefix: string | undefined, timeout: number): TokenStore {
   return mod.redisStore({ client, timeout, ...(keyPrefix !== undefined ? { keyPrefix } : {}) });
 }
-
