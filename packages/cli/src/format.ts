@@ -1,4 +1,5 @@
-import { type TokenInfo, deadReason } from '@tokenaccess/core';
+import type { TokenInfo } from '@tokenaccess/core';
+import { deadReason } from '@tokenaccess/core/store';
 import { type Style, visibleLength } from './io';
 
 /** Status of a token at `now`: what `list` shows and `--expired` filters on. */

@@ -5,12 +5,12 @@ import {
   can,
   canonicalizeUrl,
   createTokenAccess,
-  expandScope,
   memoryStore,
   parseBearer,
   type RejectionEvent,
   type TokenInfo,
 } from '@tokenaccess/core';
+import { expandScope } from '@tokenaccess/core/store';
 import { describe, expect, it } from 'vitest';
 import { countingStore } from './helpers';
 

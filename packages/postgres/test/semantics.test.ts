@@ -6,7 +6,8 @@
  * the fast path judges with evaluateConsume itself.
  */
 import { PGlite } from '@electric-sql/pglite';
-import { type ConsumePolicy, type TokenInfo, evaluateConsume, newId } from '@tokenaccess/core';
+import { type ConsumePolicy, type TokenInfo, evaluateConsume } from '@tokenaccess/core/store';
+import { newId } from '@tokenaccess/core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, postgresStore } from '../src/index';
