@@ -38,6 +38,25 @@ export function sweepTests(store: () => TokenStore): void {
       expect(await store().sweep(at(2 * HOUR))).toBe(0);
     });
 
+    it('keeps a token whose idle deadline a consume moved, and sweeps it once the new deadline passed', async () => {
+      const r = record({ idleTimeout: HOUR, createdAt: at(-HOUR / 2) }); // idle deadline: in 30 min
+      await store().insert(r);
+      expect((await store().consume(r.hash, at(), plain({ lastUsedResolution: 0 }))).ok).toBe(true); // now in 1 h
+      expect(await store().sweep(at((3 * HOUR) / 4))).toBe(0);
+      expect((await store().findByHash(r.hash))?.id).toBe(r.id);
+      expect(await store().sweep(at(2 * HOUR))).toBe(1);
+      expect(await store().findByHash(r.hash)).toBeNull();
+    });
+
+    it('reports progress the same way on every store: an empty sweep reports 0 once; a bad batchSize is refused', async () => {
+      const progress: number[] = [];
+      expect(await store().sweep(at(), { onProgress: (n) => progress.push(n) })).toBe(0);
+      expect(progress).toEqual([0]);
+      for (const batchSize of [0, -1, 1.5, 10_001]) {
+        await expect(store().sweep(at(), { batchSize }), String(batchSize)).rejects.toMatchObject({ code: 'invalid_argument' });
+      }
+    });
+
     it('removes nothing from a store of live tokens', async () => {
       const live = [record(), record({ expiresAt: at(HOUR) })];
       for (const r of live) await store().insert(r);
