@@ -177,3 +177,11 @@ describe('behind createTokenAccess', () => {
     expect((await tokens.list({ subject: 'user-1' })).items[0]?.uses).toBe(10);
   });
 });
+
+describe('options', () => {
+  it('timeout is a Duration, like every timeout option of tokenaccess; the default is 2 s', () => {
+    expect(mongoStore({ db, collection: randomName(), timeout: '1s' }).callTimeout).toBe(1000);
+    expect(mongoStore({ db, collection: randomName() }).callTimeout).toBe(2000);
+    expect(() => mongoStore({ db, collection: randomName(), timeout: 'soon' as never })).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
+  });
+});

@@ -1,4 +1,4 @@
-import { DuplicateTokenError, deadlines, storeError, storeMessage } from '@tokenaccess/core/store';
+import { DuplicateTokenError, type Duration, deadlines, storeError, storeMessage } from '@tokenaccess/core/store';
 
 /**
  * What the store needs from a database client: `query(text, values)` resolving to `{ rows }`.
@@ -23,6 +23,8 @@ export type Row = Record<string, unknown>;
  * core's one deadline watcher, whose failures are mapped by core's `storeError`.
  */
 export interface Runner {
+  /** The timeout every statement runs under, in ms (0: none). */
+  readonly timeout: number;
   /** The rows of one statement. `what` names the call in error messages. */
   run(what: string, text: string, values: unknown[]): Promise<Row[]>;
   /** The rows of one statement, mapped in the same promise; `map` never runs after the deadline. */
@@ -69,7 +71,7 @@ export function statementName(text: string): string {
   return `tka_${(a >>> 0).toString(16).padStart(8, '0')}${(b >>> 0).toString(16).padStart(8, '0')}`;
 }
 
-export function createRunner(client: Queryable, options: { timeout: number; preparedStatements?: boolean }): Runner {
+export function createRunner(client: Queryable, options: { timeout: Duration; preparedStatements?: boolean }): Runner {
   const named = isPg(client) && (options.preparedStatements ?? true);
   const names = new Map<string, string>();
   const calls = deadlines(options.timeout, pgError);
@@ -89,6 +91,7 @@ export function createRunner(client: Queryable, options: { timeout: number; prep
   // Plain promise chains rather than async functions: every hop is a microtask on the hot path,
   // and `map` runs inside the watcher's own callback.
   return {
+    timeout: calls.timeout,
     run: (what, text, values) => calls.then(what, send(text, values), (result) => result.rows as Row[]),
     then: (what, text, values, map) => calls.then(what, send(text, values), (result) => map(result.rows as Row[])),
   };

@@ -1,4 +1,4 @@
-import { type ListPage, type ListQuery, TokenAccessError, type TokenStore, checkListQuery, sweepInBatches } from '@tokenaccess/core/store';
+import { type Duration, type ListPage, type ListQuery, TokenAccessError, type TokenStore, checkListQuery, sweepInBatches } from '@tokenaccess/core/store';
 import { type Queryable, type Row, createRunner, msg } from './client';
 import { consumer } from './consume';
 import { freshHints } from './hints';
@@ -22,14 +22,14 @@ export interface PostgresStoreOptions extends TableOptions {
    */
   client: Queryable;
   /**
-   * Milliseconds after which a query is abandoned and the call throws `unavailable` (so
+   * How long (ms, or a duration such as `'2s'`) before a query is abandoned and the call throws `unavailable` (so
    * `verify` answers 503 instead of hanging on a dead network): every store fails closed within
    * 2 s by default. It includes the wait for a free pool connection. The query itself is not
    * cancelled: give the pg Pool a `query_timeout` too, so pg fails it and the Pool discards the
    * dead connection. `0` disables it.
    * @default 2000
    */
-  timeout?: number;
+  timeout?: Duration;
   /**
    * Send the store's statements as named prepared statements (parsed and planned once per
    * connection). Only used with pg; turn it off behind a pooler that cannot keep them
@@ -94,7 +94,7 @@ export function postgresStore(options: PostgresStoreOptions): TokenStore {
 
   return {
     // every query runs under `timeout` (createRunner), so core need not add its own guard
-    ...(timeout > 0 ? { callTimeout: timeout } : {}),
+    ...(db.timeout > 0 ? { callTimeout: db.timeout } : {}),
     // a unique violation (23505, on hash or id) becomes DuplicateTokenError (client.ts)
     async insert(record) {
       await db.run('insert', sql.insert, insertValues(record));

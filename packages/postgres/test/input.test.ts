@@ -125,3 +125,12 @@ it('ignores the client’s type parsers: int8 as BigInt on the pool changes noth
     await bigints.end();
   }
 });
+
+describe('options', () => {
+  it('timeout is a Duration, like every timeout option of tokenaccess; the default is 2 s', () => {
+    const client = { query: async () => ({ rows: [] }) };
+    expect(postgresStore({ client, timeout: '1s' }).callTimeout).toBe(1000);
+    expect(postgresStore({ client }).callTimeout).toBe(2000);
+    expect(() => postgresStore({ client, timeout: 'soon' as never })).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
+  });
+});

@@ -233,3 +233,13 @@ describe('options', () => {
     expect(() => redisStore({ client: {} as Redis })).toThrow(/ioredis/);
   });
 });
+
+describe('options', () => {
+  it('timeout is a Duration, like every timeout option of tokenaccess; the default is 2 s', () => {
+    const client = new Redis({ lazyConnect: true });
+    expect(redisStore({ client, timeout: '1s' }).callTimeout).toBe(1000);
+    expect(redisStore({ client }).callTimeout).toBe(2000);
+    expect(() => redisStore({ client, timeout: 'soon' as never })).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
+    client.disconnect();
+  });
+});
