@@ -15,7 +15,8 @@ mkdir -p "$work/tarballs" "$work/app"
 ls "$work/tarballs"
 # every package says MIT: the licence text must travel in every tarball
 for t in "$work"/tarballs/*.tgz; do
-  tar -tzf "$t" | grep -qx 'package/LICENSE' || { echo "pack-check: $(basename "$t") has no LICENSE" >&2; exit 1; }
+  # grep reads the whole listing (no -q): an early exit would SIGPIPE tar and, under pipefail, fail
+  tar -tzf "$t" | grep -x 'package/LICENSE' >/dev/null || { echo "pack-check: $(basename "$t") has no LICENSE" >&2; exit 1; }
 done
 echo "LICENSE: in every tarball"
 
