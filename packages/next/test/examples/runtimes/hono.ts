@@ -1,5 +1,5 @@
+import { Hono } from 'hono';
 import { handler } from './service';
-import { Hono } from './standins';
 
 // Hono: c.req.raw is the standard Request
 const app = new Hono();
