@@ -9,6 +9,8 @@ import { assertPrefix, generateToken, isWellFormed, newId, tokenHint } from './t
 import type { Duration, JsonValue, TokenInfo, VerifyErrorCode, VerifyResult } from './types';
 import { appendTokenParam, canonicalize, canonicalizeUrl } from './url';
 import { withTimeout } from './timeout';
+import { redactTokens, withoutValues } from './redact';
+import { validateMaxUses, validateMetadata, validateMethods, validateText } from './validate';
 
 /** The object {@link createTokenAccess} returns. */
 export interface TokenAccess {
@@ -46,10 +48,6 @@ export interface TokenAccess {
   readonly realm: string;
 }
 
-/** The methods a URL token may be bound to (the RFC 9110 methods a browser or client sends). */
-const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
-const MAX_METADATA = 64 * 1024;
-const MAX_METADATA_DEPTH = 32;
 
 type Reject = { code: VerifyErrorCode; reason: string; token?: TokenInfo; cause?: unknown; scopes?: string[] };
 
@@ -402,76 +400,4 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
 /** The required scopes behind a policy: expandScope puts each second, after '*' (alone when it is '*'). */
 function requiredScopes(policy: ConsumePolicy): string[] {
   return policy.scopes ? policy.scopes.anyOf.map((l) => l[1] ?? l[0]!) : [];
-}
-
-/** Text every store can hold as given: no U+0000 (Postgres refuses it) and no lone surrogate (UTF-8 cannot encode it). */
-const storable = (s: string) => !UNSTORABLE.test(s);
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-function validateText(value: unknown, what: string): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 512) throw invalid(`${what} must be a non-empty string of at most 512 characters`);
-  if (!storable(value)) throw invalid(`${what} must not hold U+0000 or a lone surrogate`);
-  return value;
-}
-
-function validateMaxUses(n: number, what = 'maxUses'): number {
-  if (!Number.isSafeInteger(n) || n < 1) throw invalid(`${what} must be a positive integer or null (got ${JSON.stringify(n)})`);
-  return n;
-}
-
-function validateMethods(methods: unknown): string[] {
-  if (!Array.isArray(methods) || methods.length === 0) throw invalid('methods must be a non-empty array of HTTP methods');
-  const out = methods.map((m) => (typeof m === 'string' ? m.toUpperCase() : ''));
-  for (const m of out) if (!METHODS.has(m)) throw invalid(`${JSON.stringify(m).slice(0, 40)} is not an HTTP method a URL token can be bound to (${[...METHODS].join(', ')})`);
-  return [...new Set(out)];
-}
-
-/**
- * Metadata every store holds exactly: a plain JSON object of at most 64 KiB and 32 levels, no
- * U+0000 or lone surrogate in a key or string, no key starting with `$` (a MongoDB operator).
- * Refused at issue, so a verify never meets a record its store cannot read back.
- */
-function validateMetadata(m: unknown): Record<string, JsonValue> {
-  if (!m || typeof m !== 'object' || Array.isArray(m)) throw invalid('metadata must be a plain object');
-  checkJson(m, 1);
-  let json: string;
-  try {
-    json = JSON.stringify(m);
-  } catch {
-    throw invalid('metadata must be JSON-serialisable');
-  }
-  if (json.length > MAX_METADATA) throw invalid(`metadata is larger than ${MAX_METADATA} bytes as JSON`);
-  return JSON.parse(json) as Record<string, JsonValue>;
-}
-
-function checkJson(value: unknown, depth: number): void {
-  if (typeof value === 'string') {
-    if (!storable(value)) throw invalid('metadata strings must not hold U+0000 or a lone surrogate');
-    return;
-  }
-  if (value === null || typeof value !== 'object') return;
-  if (depth > MAX_METADATA_DEPTH) throw invalid(`metadata is nested deeper than ${MAX_METADATA_DEPTH} levels`);
-  if (Array.isArray(value)) {
-    for (const v of value) checkJson(v, depth + 1);
-    return;
-  }
-  for (const [k, v] of Object.entries(value)) {
-    if (!storable(k) || k.startsWith('$')) throw invalid(`metadata key ${JSON.stringify(k.slice(0, 40))} is not allowed (no U+0000, lone surrogate or leading '$')`);
-    checkJson(v, depth + 1);
-  }
-}
-
-/** A canonical path and query with every value elided: `/files?id=…&ids%5B%5D=…`. */
-function withoutValues(canonical: string): string {
-  const q = canonical.indexOf('?');
-  if (q === -1) return canonical;
-  return `${canonical.slice(0, q)}?${canonical.slice(q + 1).split('&').map((p) => `${p.slice(0, p.indexOf('='))}=…`).join('&')}`;
-}
-
-/**
- * Masks anything shaped like a token of this prefix (also percent-encoded) in a log-only
- * reason, wherever it came from: a reason quotes request URLs and canonical forms.
- */
-function redactTokens(reason: string, prefix: string): string {
-  return reason.includes(prefix) ? reason.replace(new RegExp(`${prefix}(?:_|%5[Ff])[A-Za-z0-9%]*`, 'g'), `${prefix}_[redacted]`) : reason;
 }
