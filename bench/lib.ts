@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import os from 'node:os';
 
 /**
@@ -61,4 +62,14 @@ export function header(title: string): void {
   const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
   console.log(`\n## ${title}\n`);
   console.log(`node ${process.version}, ${os.platform()} ${os.arch()}, ${os.availableParallelism()} cores, load ${load}, ${new Date().toISOString()}\n`);
+}
+
+/** Deletes every Redis key under `prefix` (a benchmark's own keys), a SCAN page at a time. */
+export async function dropKeys(client: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await client.del(...keys);
+  } while (cursor !== '0');
 }

@@ -34,7 +34,7 @@ import { apiKey } from '@better-auth/api-key';
 import { createTokenAccess, memoryStore } from '@tokenaccess/core';
 import { redisStore } from '@tokenaccess/redis';
 import { migrate, postgresStore, quoteIdent } from '../../packages/postgres/src/index';
-import { compare, header, table } from '../lib';
+import { compare, dropKeys, header, table } from '../lib';
 
 const PG_URL = process.env.TOKENACCESS_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.TOKENACCESS_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -178,6 +178,20 @@ async function limitedTable(cases: [string, Side][]): Promise<void> {
   table(rows);
 }
 
+/** The case of a key held to 10 uses by better-auth's per-key rate limit (10 a day), `remaining` unset. */
+function rateLimited(ba: Side, limitedAuth: Auth, userId: string): [string, Side] {
+  return [
+    'better-auth, per-key rate limit 10 per day (`rateLimitMax: 10`, `remaining` unset)',
+    {
+      verify: ba.verify,
+      limited: async () => {
+        const [key] = await betterAuthKeys(limitedAuth, userId, 1, { rateLimitEnabled: true, rateLimitMax: 10, rateLimitTimeWindow: 86_400_000 });
+        return burst(200, () => limitedAuth.api.verifyApiKey({ body: { key: key! } }).then((r) => r.valid));
+      },
+    },
+  ];
+}
+
 // ---------------------------------------------------------------------------------------------
 // (a) memory
 
@@ -208,16 +222,7 @@ async function memory() {
   await throughput('Peers (a): better-auth memoryAdapter vs tokenaccess memoryStore', ba, ta, 'Both in-process; better-auth through its memory adapter (the one its tests use), tokenaccess through memoryStore().');
   await limitedTable([
     ["better-auth, `remaining: 10` (rate limit off)", ba],
-    [
-      'better-auth, per-key rate limit 10 per day (`rateLimitMax: 10`, `remaining` unset)',
-      {
-        verify: ba.verify,
-        limited: async () => {
-          const [key] = await betterAuthKeys(limitedAuth, userId, 1, { rateLimitEnabled: true, rateLimitMax: 10, rateLimitTimeWindow: 86_400_000 });
-          return burst(200, () => limitedAuth.api.verifyApiKey({ body: { key: key! } }).then((r) => r.valid));
-        },
-      },
-    ],
+    rateLimited(ba, limitedAuth, userId),
     ['tokenaccess, `maxUses: 10`', ta],
   ]);
 }
@@ -305,16 +310,7 @@ async function postgres() {
 
   await limitedTable([
     ["better-auth, `remaining: 10` (rate limit off)", ba],
-    [
-      'better-auth, per-key rate limit 10 per day (`rateLimitMax: 10`, `remaining` unset)',
-      {
-        verify: ba.verify,
-        limited: async () => {
-          const [key] = await betterAuthKeys(limitedAuth, userId, 1, { rateLimitEnabled: true, rateLimitMax: 10, rateLimitTimeWindow: 86_400_000 });
-          return burst(200, () => limitedAuth.api.verifyApiKey({ body: { key: key! } }).then((r) => r.valid));
-        },
-      },
-    ],
+    rateLimited(ba, limitedAuth, userId),
     ['tokenaccess, `maxUses: 10`', ta],
   ]);
 }
@@ -326,14 +322,7 @@ async function redis() {
   const client = new Redis(REDIS_URL, { enableAutoPipelining: true, maxRetriesPerRequest: 1, commandTimeout: 5000 });
   const baPrefix = `bap${tag}:`;
   const taPrefix = `tkp${tag}:`;
-  const drop = async (prefix: string) => {
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await client.del(...keys);
-    } while (cursor !== '0');
-  };
+  const drop = (prefix: string) => dropKeys(client, prefix);
   cleanups.push(async () => {
     await drop(baPrefix);
     await drop(taPrefix);
@@ -399,16 +388,7 @@ async function redis() {
 
   await limitedTable([
     ["better-auth, `remaining: 10` (rate limit off)", ba],
-    [
-      'better-auth, per-key rate limit 10 per day (`rateLimitMax: 10`, `remaining` unset)',
-      {
-        verify: ba.verify,
-        limited: async () => {
-          const [key] = await betterAuthKeys(limitedAuth, userId, 1, { rateLimitEnabled: true, rateLimitMax: 10, rateLimitTimeWindow: 86_400_000 });
-          return burst(200, () => limitedAuth.api.verifyApiKey({ body: { key: key! } }).then((r) => r.valid));
-        },
-      },
-    ],
+    rateLimited(ba, limitedAuth, userId),
     [
       'better-auth, Redis + `fallbackToDatabase: true` (rows in PostgreSQL), `remaining: 10`',
       {

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { createTokenAccess, memoryStore } from '@tokenaccess/core';
 import { redisStore } from '@tokenaccess/redis';
 import { Redis } from 'ioredis';
-import { compare, header, ratio, table } from '../lib';
+import { compare, dropKeys, header, ratio, table } from '../lib';
 
 const url = process.env.TOKENACCESS_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const client = new Redis(url, { enableAutoPipelining: true, maxRetriesPerRequest: 1, commandTimeout: 5000 });
@@ -18,14 +18,7 @@ const tag = randomBytes(1).toString('hex');
 const keyPrefix = `b${tag}:`;
 const memPrefix = `m${tag}:`;
 
-async function drop(prefix: string) {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await client.del(...keys);
-  } while (cursor !== '0');
-}
+const drop = (prefix: string) => dropKeys(client, prefix);
 
 /** Node CPU time per operation (µs) at `concurrency` in flight: where the time of a verify goes. */
 async function cpuPerOp(fn: () => Promise<unknown>, concurrency: number, n = 100_000): Promise<number> {
