@@ -178,6 +178,26 @@ async function limitedTable(cases: [string, Side][]): Promise<void> {
   table(rows);
 }
 
+/** Both sides of a backend: verifying its keys round-robin, and a key limited to 10 uses. */
+function sides(auth: Auth, baKeys: string[], userId: string, tokens: Tokens, taKeys: string[]): { ba: Side; ta: Side } {
+  return {
+    ba: {
+      verify: (i) => baVerify(auth, baKeys[i % KEYS]!),
+      limited: async () => {
+        const [key] = await betterAuthKeys(auth, userId, 1, { remaining: 10 });
+        return burst(200, () => auth.api.verifyApiKey({ body: { key: key! } }).then((r) => r.valid));
+      },
+    },
+    ta: {
+      verify: (i) => taVerify(tokens, taKeys[i % KEYS]!),
+      limited: async () => {
+        const [raw] = await tokenaccessKeys(tokens, 1, 10);
+        return burst(200, () => tokens.verify(raw!).then((r) => r.ok));
+      },
+    },
+  };
+}
+
 /** The case of a key held to 10 uses by better-auth's per-key rate limit (10 a day), `remaining` unset. */
 function rateLimited(ba: Side, limitedAuth: Auth, userId: string): [string, Side] {
   return [
@@ -205,20 +225,7 @@ async function memory() {
   const tokens = createTokenAccess({ store: memoryStore() });
   const taKeys = await tokenaccessKeys(tokens, KEYS);
 
-  const ba: Side = {
-    verify: (i) => baVerify(auth, baKeys[i % KEYS]!),
-    limited: async () => {
-      const [key] = await betterAuthKeys(auth, userId, 1, { remaining: 10 });
-      return burst(200, () => auth.api.verifyApiKey({ body: { key: key! } }).then((r) => r.valid));
-    },
-  };
-  const ta: Side = {
-    verify: (i) => taVerify(tokens, taKeys[i % KEYS]!),
-    limited: async () => {
-      const [raw] = await tokenaccessKeys(tokens, 1, 10);
-      return burst(200, () => tokens.verify(raw!).then((r) => r.ok));
-    },
-  };
+  const { ba, ta } = sides(auth, baKeys, userId, tokens, taKeys);
   await throughput('Peers (a): better-auth memoryAdapter vs tokenaccess memoryStore', ba, ta, 'Both in-process; better-auth through its memory adapter (the one its tests use), tokenaccess through memoryStore().');
   await limitedTable([
     ["better-auth, `remaining: 10` (rate limit off)", ba],
@@ -271,20 +278,7 @@ async function postgres() {
   const taKeys = await tokenaccessKeys(tokens, KEYS);
   for (const raw of taKeys) await taVerify(tokens, raw); // first use sets lastUsedAt: the steady state is a fresh one
 
-  const ba: Side = {
-    verify: (i) => baVerify(auth, baKeys[i % KEYS]!),
-    limited: async () => {
-      const [key] = await betterAuthKeys(auth, userId, 1, { remaining: 10 });
-      return burst(200, () => auth.api.verifyApiKey({ body: { key: key! } }).then((r) => r.valid));
-    },
-  };
-  const ta: Side = {
-    verify: (i) => taVerify(tokens, taKeys[i % KEYS]!),
-    limited: async () => {
-      const [raw] = await tokenaccessKeys(tokens, 1, 10);
-      return burst(200, () => tokens.verify(raw!).then((r) => r.ok));
-    },
-  };
+  const { ba, ta } = sides(auth, baKeys, userId, tokens, taKeys);
   const version = (await taPool.query('SHOW server_version')).rows[0].server_version;
   await throughput(
     'Peers (b): better-auth on PostgreSQL (pg Pool → Kysely adapter) vs @tokenaccess/postgres',
@@ -362,20 +356,7 @@ async function redis() {
   const taKeys = await tokenaccessKeys(tokens, KEYS);
   for (const raw of taKeys) await taVerify(tokens, raw);
 
-  const ba: Side = {
-    verify: (i) => baVerify(auth, baKeys[i % KEYS]!),
-    limited: async () => {
-      const [key] = await betterAuthKeys(auth, userId, 1, { remaining: 10 });
-      return burst(200, () => auth.api.verifyApiKey({ body: { key: key! } }).then((r) => r.valid));
-    },
-  };
-  const ta: Side = {
-    verify: (i) => taVerify(tokens, taKeys[i % KEYS]!),
-    limited: async () => {
-      const [raw] = await tokenaccessKeys(tokens, 1, 10);
-      return burst(200, () => tokens.verify(raw!).then((r) => r.ok));
-    },
-  };
+  const { ba, ta } = sides(auth, baKeys, userId, tokens, taKeys);
   await throughput(
     "Peers (c): better-auth with Redis secondaryStorage (storage: 'secondary-storage') vs @tokenaccess/redis",
     ba,
