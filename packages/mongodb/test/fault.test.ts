@@ -2,7 +2,7 @@ import net from 'node:net';
 import { TokenAccessError, createTokenAccess, memoryStore } from '@tokenaccess/core';
 import { mongoStore } from '@tokenaccess/mongodb';
 import { MongoClient } from 'mongodb';
-import { startTcpProxy } from 'test-utils';
+import { beforeTimer, startTcpProxy } from 'test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DB_NAME, backend, randomName } from './helpers';
 
@@ -11,15 +11,6 @@ const onUnhandled = (e: unknown) => unhandled.push(e);
 beforeAll(() => void process.on('unhandledRejection', onUnhandled));
 afterAll(() => void process.off('unhandledRejection', onUnhandled));
 afterEach(() => expect(unhandled).toEqual([]));
-
-/** `p`'s value, or the string `'timer fired first'` when `ms` pass before it settles (a hang, or a deadline too long). */
-function beforeTimer<T>(p: Promise<T>, ms: number): Promise<T | 'timer fired first'> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const fired = new Promise<'timer fired first'>((resolve) => {
-    timer = setTimeout(() => resolve('timer fired first'), ms);
-  });
-  return Promise.race([p, fired]).finally(() => clearTimeout(timer));
-}
 
 async function closedPort(): Promise<number> {
   const server = net.createServer();

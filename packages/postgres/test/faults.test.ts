@@ -6,7 +6,7 @@
  */
 import { TokenAccessError, createTokenAccess } from '@tokenaccess/core';
 import pg from 'pg';
-import { type TcpProxy, startTcpProxy } from 'test-utils';
+import { type TcpProxy, beforeTimer, startTcpProxy } from 'test-utils';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { migrate, postgresStore } from '../src/index';
 import { POSTGRES_URL, dropSchema, randomSchema, testPool } from './helpers';
@@ -113,15 +113,6 @@ describe.each((['reset', 'blackhole'] as const).flatMap((mode) => POOLS.map(([la
     expect(unhandled).toEqual([]);
   });
 });
-
-/** `p`'s value, or `'timer fired first'` when `ms` pass before it settles (a hang, or a deadline too long). */
-function beforeTimer<T>(p: Promise<T>, ms: number): Promise<T | 'timer fired first'> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const fired = new Promise<'timer fired first'>((resolve) => {
-    timer = setTimeout(() => resolve('timer fired first'), ms);
-  });
-  return Promise.race([p, fired]).finally(() => clearTimeout(timer));
-}
 
 it('with every option at its default (pg Pool, store, core), a black-holed server answers unavailable from the store deadline of 2 s, before a 3 s timer', async () => {
   const store = postgresStore({ client: makePool({}), schema });

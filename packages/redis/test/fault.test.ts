@@ -1,6 +1,6 @@
 import { TokenAccessError, createTokenAccess } from '@tokenaccess/core';
 import { Redis, type RedisOptions } from 'ioredis';
-import { type TcpProxy, startTcpProxy } from 'test-utils';
+import { type TcpProxy, beforeTimer, startTcpProxy } from 'test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { redisStore } from '@tokenaccess/redis';
 import { REDIS_URL, clientOptions, dropPrefix, randomPrefix, waitFor } from './servers';
@@ -36,15 +36,6 @@ function setup(options: RedisOptions, storeTimeout?: number) {
 /** Resolves with the result, or rejects if it takes longer than `ms` (a hang, not a slow answer). */
 function bounded<T>(p: Promise<T>, ms = 15_000): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms))]);
-}
-
-/** `p`'s value, or `'timer fired first'` when `ms` pass before it settles (a hang, or a deadline too long). */
-function beforeTimer<T>(p: Promise<T>, ms: number): Promise<T | 'timer fired first'> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const fired = new Promise<'timer fired first'>((resolve) => {
-    timer = setTimeout(() => resolve('timer fired first'), ms);
-  });
-  return Promise.race([p, fired]).finally(() => clearTimeout(timer));
 }
 
 async function expectUnavailable(p: Promise<{ ok: boolean; error?: { code: string; status: number } }>) {

@@ -51,3 +51,16 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       }),
   };
 }
+
+/**
+ * `p`'s value, or `'timer fired first'` when `ms` pass before it settles (a hang, or a deadline
+ * too long): how the fault tests check that a store answers within its deadline without
+ * measuring time.
+ */
+export function beforeTimer<T>(p: Promise<T>, ms: number): Promise<T | 'timer fired first'> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const fired = new Promise<'timer fired first'>((resolve) => {
+    timer = setTimeout(() => resolve('timer fired first'), ms);
+  });
+  return Promise.race([p, fired]).finally(() => clearTimeout(timer));
+}
