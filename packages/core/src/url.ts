@@ -35,7 +35,7 @@ const encode = encodeURIComponent;
  * Quotes a URL for an error message or a log line without its query (which may carry a token)
  * or fragment: `https://x.test/files?…`.
  */
-export function describeUrl(url: string): string {
+function describeUrl(url: string): string {
   const cut = url.search(/[?#]/);
   const head = cut === -1 ? url : url.slice(0, cut);
   return JSON.stringify(head.length > 100 ? `${head.slice(0, 100)}…` : cut === -1 ? head : `${head}?…`);
@@ -65,7 +65,7 @@ const DOT = /^\.\.?$/;
  * parser, a router and a file system, so it matches no binding: a link for `/files` must never
  * be opened on `/admin/../files`, which a raw-path router sends to the admin handler.
  */
-export function unsafePathReason(rawPath: string): string | undefined {
+function unsafePathReason(rawPath: string): string | undefined {
   if (rawPath.includes('\\') || /%5c/i.test(rawPath)) return 'the path holds a backslash';
   for (const segment of rawPath.split('/')) {
     let s = segment;
