@@ -26,3 +26,20 @@ fi
 wait_for postgres "pg_isready -h 127.0.0.1 -p 5432"
 psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'test'" | grep -q 1 \
   || psql -h 127.0.0.1 -U postgres -d postgres -c 'CREATE DATABASE test'
+
+# MariaDB (127.0.0.1:3306, root without a password, database `test`): the import tests read
+# Sanctum's, Shield's and Tiki's real tables from it.
+if ! mysqladmin -h 127.0.0.1 -P 3306 -u root ping >/dev/null 2>&1; then
+  echo "mariadb: starting"
+  mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql
+fi
+wait_for mariadb "mysqladmin -h 127.0.0.1 -P 3306 -u root ping"
+mysql -h 127.0.0.1 -P 3306 -u root -e 'CREATE DATABASE IF NOT EXISTS test'
+
+# Chromium (Debian's package, never a downloaded browser): the admin page's end-to-end tests.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "chromium: installing"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+echo "chromium: $(/usr/bin/chromium --version 2>/dev/null || echo missing)"

@@ -2,15 +2,17 @@ import { parseDuration } from './duration';
 import { TokenAccessError, invalid } from './errors';
 import { type CryptoProvider, createHasher } from './hash';
 import { type RequestLike, parseBearer, readHeader, verifyError } from './http';
-import type { AuthenticateOptions, CheckOptions, IssueOptions, IssueUrlOptions, ListOptions, RejectionEvent, TokenAccessOptions, VerifyUrlOptions } from './options';
+import type { AuthenticateOptions, CheckOptions, DeriveOptions, IssueOptions, IssueUrlOptions, ListOptions, RejectionEvent, RotateOptions, TokenAccessOptions, UpdateOptions, VerifyUrlOptions } from './options';
 import { expandScope, validateScopes } from './scopes';
-import type { ConsumePolicy, ConsumeResult, ListPage, SweepOptions } from './store';
+import type { ConsumePolicy, ConsumeResult, ListPage, ListQuery, SweepOptions } from './store';
 import { assertPrefix, generateToken, isWellFormed, newId, tokenHint } from './token';
 import type { Duration, JsonValue, TokenInfo, VerifyErrorCode, VerifyResult } from './types';
 import { appendTokenParam, canonicalize, canonicalizeUrl } from './url';
 import { withTimeout } from './timeout';
 import { redactTokens, withoutValues } from './redact';
-import { validateMaxUses, validateMetadata, validateMethods, validateText } from './validate';
+import { validateMaxUses, validateMetadata, validateMethods, validateRefill, validateText } from './validate';
+import { lifecycle } from './lifecycle';
+import { compileLegacy } from './legacy';
 
 /** The object {@link createTokenAccess} returns. */
 export interface TokenAccess {
@@ -41,6 +43,22 @@ export interface TokenAccess {
   revokeAll(subject: string): Promise<number>;
   /** Deletes expired and used-up tokens; returns how many. */
   sweep(options?: SweepOptions): Promise<number>;
+  /**
+   * Changes a token's mutable fields atomically (a concurrent verify sees it before or after).
+   * Throws `not_found` for an unknown id, `invalid_argument` for a bad patch.
+   */
+  update(id: string, patch: UpdateOptions): Promise<TokenInfo>;
+  /** Disables a token (and its derived tokens): refused as `disabled`, spends nothing. */
+  disable(id: string): Promise<TokenInfo>;
+  /** Enables a disabled token (and the derived tokens its disable disabled). */
+  enable(id: string): Promise<TokenInfo>;
+  /**
+   * Issues a new token with the old one's subject, name, scopes, metadata and limits; the old
+   * one works until `now + grace`, then is `expired`. `url` is the new share link for a URL token.
+   */
+  rotate(id: string, options?: RotateOptions): Promise<{ token: string; info: TokenInfo; previous: TokenInfo; url?: string }>;
+  /** Issues a child of an access token: its scopes covered by the parent's, its expiry within the parent's. */
+  derive(parentId: string, options?: DeriveOptions): Promise<{ token: string; info: TokenInfo }>;
   /** The configured token prefix (for adapters that pre-check the format). */
   readonly prefix: string;
   /** The configured URL token parameter (for adapters). */
@@ -61,6 +79,8 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
   const prefix = options.prefix ?? 'tka';
   assertPrefix(prefix);
   const hasher = createHasher(provider, options.pepper);
+  // undefined without legacy formats: a malformed token then costs what it always did
+  const legacy = compileLegacy(provider, options.legacy);
   const urlParam = options.urlParam ?? 'token';
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(urlParam)) throw invalid(`urlParam must be 1-64 characters of [A-Za-z0-9_.-] (got ${JSON.stringify(urlParam)})`);
   const ignored = options.ignoreParams ?? [];
@@ -137,7 +157,11 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
     const error = verifyError(r.code, { realm, scopes: r.scopes });
     if (!options.onRejected) return { ok: false, error }; // the event is for the hook alone
     const event: RejectionEvent = { code: r.code, status: error.status, reason: redactTokens(r.reason, prefix) };
-    if (raw !== undefined && isWellFormed(raw, prefix)) event.hint = tokenHint(raw, prefix);
+    if (raw !== undefined) {
+      // a legacy token has no safe prefix to show: only what its format offers (Sanctum's id)
+      const hint = isWellFormed(raw, prefix) ? tokenHint(raw, prefix) : legacy?.hint(raw);
+      if (hint !== undefined) event.hint = hint;
+    }
     if (r.token) {
       event.tokenId = r.token.id;
       if (r.token.subject !== undefined) event.subject = r.token.subject;
@@ -185,10 +209,12 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
 
   /**
    * The one verification path: format check, then one `consume` per candidate hash (one, unless
-   * a pepper is being rotated). Written without async layers: this is the hot path.
+   * a pepper is being rotated). Written without async layers: this is the hot path. A token not
+   * of our format goes to the legacy formats (when configured), one `consume` per format that
+   * takes it.
    */
   function check(raw: string, policy: ConsumePolicy): Promise<VerifyResult> {
-    if (!isWellFormed(raw, prefix)) return Promise.resolve(reject({ code: 'malformed', reason: 'wrong prefix, length, charset or checksum (no store was asked)' }, raw));
+    if (!isWellFormed(raw, prefix)) return legacy ? checkLegacy(raw, policy) : malformed(raw);
     const at = now();
     const h = hasher.lookups.length === 1 ? hasher.lookups[0]!(raw) : undefined;
     if (typeof h !== 'string') return checkEach(raw, policy, at);
@@ -208,6 +234,20 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
         if (out) return out;
       }
       return notFound(raw, at, policy);
+    } catch (e) {
+      return failed(raw, e);
+    }
+  }
+
+  const malformed = (raw: string) => Promise.resolve(reject({ code: 'malformed', reason: 'wrong prefix, length, charset or checksum (no store was asked)' }, raw));
+
+  /** A token of another system: its format's hash (plain SHA-256 by default, never peppered), one `consume` per format that takes it. */
+  async function checkLegacy(raw: string, policy: ConsumePolicy): Promise<VerifyResult> {
+    const at = now();
+    try {
+      const found = legacy!.first(raw, async (hash) => settle(await guard(store.consume(hash, new Date(at), policy)), at, policy, raw));
+      if (found === undefined) return malformed(raw);
+      return (await found) ?? notFound(raw, at, policy);
     } catch (e) {
       return failed(raw, e);
     }
@@ -249,6 +289,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
 
   async function create(kind: 'access' | 'url', fields: {
     subject?: string; name: string; scopes?: string[]; expiresAt?: Date; idleTimeout?: number; maxUses?: number | null; metadata?: Record<string, JsonValue>; url?: TokenInfo['url'];
+    refill?: { every: Duration } | { every: number }; parentId?: string;
   }, at: number): Promise<{ token: string; info: TokenInfo }> {
     const token = generateToken(prefix);
     const h = hasher.issue(token);
@@ -269,14 +310,23 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
     if (fields.idleTimeout !== undefined) info.idleTimeout = fields.idleTimeout;
     if (fields.maxUses !== undefined && fields.maxUses !== null) info.maxUses = validateMaxUses(fields.maxUses);
     if (fields.metadata !== undefined) info.metadata = validateMetadata(fields.metadata);
+    if (fields.refill !== undefined) info.refill = validateRefill(fields.refill, info.maxUses);
+    if (fields.parentId !== undefined) info.parentId = fields.parentId;
     await admin('issue', () => store.insert(info));
     emit('onIssued', options.onIssued, info);
     return { token, info };
   }
 
-  /** Runs `fn` on the token's hash under each pepper key, current first, until one finds a record. */
+  /**
+   * Runs `fn` on the token's hash under each pepper key, current first, until one finds a record;
+   * for a token of a legacy format, on its hash under each format that takes it.
+   */
   async function byRawToken(raw: string, what: string, byId: string, fn: (hash: string) => Promise<TokenInfo | null>): Promise<TokenInfo | null> {
-    if (!isWellFormed(raw, prefix)) throw invalid(`${what} needs a well-formed raw token (use ${byId} for an id)`);
+    if (!isWellFormed(raw, prefix)) {
+      const found = legacy?.first(raw, fn);
+      if (found === undefined) throw invalid(`${what} needs a well-formed raw token (use ${byId} for an id)`);
+      return found;
+    }
     for (const lookup of hasher.lookups) {
       const found = await fn(await lookup(raw));
       if (found) return found;
@@ -300,6 +350,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
         idleTimeout: input.idleTimeout === null ? undefined : input.idleTimeout === undefined ? accessIdle : parseDuration(input.idleTimeout, 'idleTimeout'),
         maxUses: input.maxUses,
         metadata: input.metadata,
+        refill: input.refill,
       }, at);
     },
 
@@ -317,6 +368,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
         idleTimeout: input.idleTimeout === null || input.idleTimeout === undefined ? undefined : parseDuration(input.idleTimeout, 'idleTimeout'),
         maxUses: input.maxUses === undefined ? urlMaxUses : input.maxUses,
         metadata: input.metadata,
+        refill: input.refill,
         url: { url: input.url, ...(c.origin ? { origin: c.origin } : {}), canonical: c.canonical, methods },
       }, at);
       return { token, info, url: appendTokenParam(input.url, urlParam, token) };
@@ -368,20 +420,27 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
       const limit = opts.limit ?? 100;
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalid('limit must be an integer from 1 to 1000');
       if (opts.kind !== undefined && opts.kind !== 'access' && opts.kind !== 'url') throw invalid("kind must be 'access' or 'url'");
-      return admin('list', () => store.list({ limit, ...(opts.subject !== undefined ? { subject: opts.subject } : {}), ...(opts.kind ? { kind: opts.kind } : {}), ...(opts.cursor ? { cursor: opts.cursor } : {}) }));
+      if (opts.expiringBefore !== undefined && (!(opts.expiringBefore instanceof Date) || Number.isNaN(opts.expiringBefore.getTime()))) throw invalid('expiringBefore must be a valid Date');
+      const query: ListQuery = { limit };
+      if (opts.subject !== undefined) query.subject = opts.subject;
+      if (opts.kind) query.kind = opts.kind;
+      if (opts.parentId !== undefined) query.parentId = validateText(opts.parentId, 'parentId');
+      if (opts.expiringBefore !== undefined) query.expiringBefore = opts.expiringBefore;
+      if (opts.cursor) query.cursor = opts.cursor;
+      return admin('list', () => store.list(query));
     },
 
     revoke: (raw) => byRawToken(raw, 'revoke', 'revokeById', (hash) => api.revokeByHash(hash)),
 
     async revokeById(id) {
       const found = await admin('revokeById', () => store.deleteById(validateText(id, 'id')));
-      if (found) emit('onRevoked', options.onRevoked, [found]);
+      if (found) emit('onRevoked', options.onRevoked, [found, ...(await life.revokeDescendants(found))]);
       return found;
     },
 
     async revokeByHash(hash) {
       const found = await admin('revokeByHash', () => store.deleteByHash(validateText(hash, 'hash')));
-      if (found) emit('onRevoked', options.onRevoked, [found]);
+      if (found) emit('onRevoked', options.onRevoked, [found, ...(await life.revokeDescendants(found))]);
       return found;
     },
 
@@ -393,7 +452,14 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
     },
 
     sweep: (opts) => admin('sweep', () => store.sweep(new Date(now()), opts)),
+
+    update: (id, patch) => life.update(id, patch),
+    disable: (id) => life.disable(id),
+    enable: (id) => life.enable(id),
+    rotate: (id, opts) => life.rotate(id, opts),
+    derive: (parentId, opts) => life.derive(parentId, opts),
   };
+  const life = lifecycle({ store, now, admin, emit, options, urlParam, create });
   return api;
 }
 

@@ -20,4 +20,7 @@ export type {
   AuthenticateOptions,
   ListOptions,
   RejectionEvent,
+  UpdateOptions,
+  RotateOptions,
+  DeriveOptions,
 } from './options';

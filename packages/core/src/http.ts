@@ -9,6 +9,7 @@ const MESSAGES: Record<VerifyErrorCode, string> = {
   exhausted: 'The access token has been used up.',
   url_mismatch: 'The access token is not valid for this URL.',
   insufficient_scope: 'The access token does not grant the required scope.',
+  disabled: 'The access token is disabled.',
   unavailable: 'Authentication is temporarily unavailable.',
 };
 

@@ -1,6 +1,6 @@
 import { DuplicateTokenError } from './errors';
 import { checkListQuery, sweepInBatches } from './kit/args';
-import { type ConsumePolicy, type ConsumeResult, type ListPage, type ListQuery, type SweepOptions, type TokenStore, applyPatch, bindingMatches, deadAt, satisfiesScopes } from './store';
+import { type ConsumePolicy, type ConsumeResult, type ListPage, type ListQuery, type SweepOptions, type TokenStore, applyPatch, bindingMatches, deadAt, satisfiesScopes, sweepable, usesAt } from './store';
 import type { JsonValue, TokenInfo, UrlBinding } from './types';
 
 /** Options of {@link memoryStore} (none yet; kept so options can be added without a break). */
@@ -28,6 +28,8 @@ class Entry {
     readonly hint: string,
     readonly hash: string,
     readonly parentId: string | undefined,
+    readonly disabledAt: number | undefined,
+    readonly refill: Readonly<{ every: number }> | undefined,
   ) {}
 
   static from(r: TokenInfo): Entry {
@@ -36,6 +38,7 @@ class Entry {
       r.id, r.kind, r.subject, r.name, Object.freeze([...r.scopes]), url,
       r.expiresAt?.getTime(), r.idleTimeout, r.maxUses, r.uses, r.createdAt.getTime(), r.lastUsedAt?.getTime(),
       r.metadata === undefined ? undefined : structuredClone(r.metadata), r.hint, r.hash, r.parentId,
+      r.disabledAt?.getTime(), r.refill ? Object.freeze({ every: r.refill.every }) : undefined,
     );
   }
 
@@ -50,6 +53,8 @@ class Entry {
     if (this.lastUsedAt !== undefined) out.lastUsedAt = new Date(this.lastUsedAt);
     if (this.metadata !== undefined) out.metadata = structuredClone(this.metadata);
     if (this.parentId !== undefined) out.parentId = this.parentId;
+    if (this.disabledAt !== undefined) out.disabledAt = new Date(this.disabledAt);
+    if (this.refill !== undefined) out.refill = { every: this.refill.every };
     return out;
   }
 }
@@ -116,11 +121,15 @@ export function memoryStore(_options: MemoryStoreOptions = {}): TokenStore & { r
       const e = byHash.get(hash);
       if (!e) return { ok: false, reason: 'not_found' };
       const t = now.getTime();
+      if (e.disabledAt !== undefined) return { ok: false, reason: 'disabled', record: e.info() };
       const dead = deadAt(e, t);
       if (dead) return { ok: false, reason: dead, record: e.info() };
       if (!bindingMatches(e.url, policy.url)) return { ok: false, reason: 'url_mismatch', record: e.info() };
       if (policy.scopes && !satisfiesScopes(e.scopes, policy.scopes)) return { ok: false, reason: 'insufficient_scope', record: e.info() };
-      if (e.maxUses !== undefined) e.uses++;
+      if (e.maxUses !== undefined) {
+        e.uses = usesAt(e, t) + 1;
+        if (e.refill !== undefined && (e.lastUsedAt === undefined || e.lastUsedAt < t)) e.lastUsedAt = t;
+      }
       if (e.lastUsedAt === undefined || t - e.lastUsedAt >= policy.lastUsedResolution) e.lastUsedAt = t;
       return { ok: true, record: e.info() };
     },
@@ -180,7 +189,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): TokenStore & { r
         let deleted = 0;
         for (const e of byHash.values()) {
           if (deleted === size) break;
-          if (deadAt(e, t)) {
+          if (sweepable(e, t)) {
             remove(e);
             deleted++;
           }

@@ -1,4 +1,5 @@
 import type { Pepper } from './hash';
+import type { LegacyFormat } from './legacy';
 import type { TokenStore } from './store';
 import type { Duration, JsonValue, ScopeMode, TokenInfo, VerifyErrorCode } from './types';
 
@@ -28,6 +29,15 @@ export interface TokenAccessOptions {
    * stolen database alone cannot confirm guesses. Rotate by adding a key and moving `current`.
    */
   pepper?: Pepper;
+  /**
+   * Formats of tokens issued by other systems (`legacyFormats.sanctum`, `.shield`, `.sha256`, or
+   * your own), verified by the hash that system stored. A token that is not of our format is
+   * tried against each, in order, one store round trip per format that takes it; input no format
+   * takes is `malformed` without a store call. Legacy hashes are plain SHA-256 (or the format's
+   * own `hash`) even with a `pepper`: that is how the source system stored them.
+   * @default [] (only our own format)
+   */
+  legacy?: LegacyFormat[];
   defaults?: {
     /** Access tokens: `expiresIn` @default null (never), `idleTimeout` @default null (none). */
     access?: { expiresIn?: Duration | null; idleTimeout?: Duration | null };
@@ -58,6 +68,10 @@ export interface TokenAccessOptions {
   onVerified?: (token: TokenInfo) => void | Promise<void>;
   onRejected?: (event: RejectionEvent) => void | Promise<void>;
   onRevoked?: (tokens: TokenInfo[] | { subject: string; count: number }) => void | Promise<void>;
+  /** After `update`, `disable`, `enable` (and cascades to derived tokens): the new record. */
+  onUpdated?: (token: TokenInfo) => void | Promise<void>;
+  /** After `rotate`: the new token's record and the old one's (now expiring at the end of the grace). */
+  onRotated?: (event: { info: TokenInfo; previous: TokenInfo }) => void | Promise<void>;
   /** Where errors thrown by hooks go (they never break a verification). @default console.error */
   onHookError?: (error: unknown, hook: string) => void;
 }
@@ -77,6 +91,8 @@ export interface IssueOptions {
   idleTimeout?: Duration | null;
   /** Use limit; `null` or absent is unlimited. */
   maxUses?: number | null;
+  /** Renew the `maxUses` budget every period (counted from creation). Needs `maxUses`. */
+  refill?: { every: Duration };
   metadata?: Record<string, JsonValue>;
 }
 
@@ -98,6 +114,46 @@ export interface IssueUrlOptions {
   methods?: string[];
   subject?: string;
   /** @default 'share link' */
+  name?: string;
+  idleTimeout?: Duration | null;
+  /** Renew the `maxUses` budget every period (counted from creation). Needs `maxUses`. */
+  refill?: { every: Duration };
+  metadata?: Record<string, JsonValue>;
+}
+
+/**
+ * A change to a token (`update(id, patch)`): each field optional; absent keeps, `null` clears.
+ * Validated by the same rules as `issue`. The raw token and its hash never change.
+ */
+export interface UpdateOptions {
+  name?: string;
+  scopes?: string[];
+  /** A future Date, or `null` for no expiry (instead of `expiresIn`). */
+  expiresAt?: Date | null;
+  /** Expire this long from now; `null` for no expiry. */
+  expiresIn?: Duration | null;
+  idleTimeout?: Duration | null;
+  maxUses?: number | null;
+  metadata?: Record<string, JsonValue> | null;
+  /** `{ every }` renews the `maxUses` budget each period; `null` stops it. */
+  refill?: { every: Duration } | null;
+}
+
+/** Options of `rotate`. */
+export interface RotateOptions {
+  /** How long the old token keeps working. @default 0 (refused at once, as `expired`) */
+  grace?: Duration;
+}
+
+/** Options of `derive`: an attenuated child of a token. */
+export interface DeriveOptions {
+  /** Must be covered by the parent's scopes (wildcard-aware). @default the parent's scopes */
+  scopes?: string[];
+  /** Clamped to the parent's expiry. @default the parent's expiry */
+  expiresIn?: Duration | null;
+  expiresAt?: Date;
+  maxUses?: number | null;
+  /** @default `<parent name> (derived)` */
   name?: string;
   idleTimeout?: Duration | null;
   metadata?: Record<string, JsonValue>;
@@ -130,6 +186,10 @@ export interface AuthenticateOptions extends CheckOptions {
 export interface ListOptions {
   subject?: string;
   kind?: 'access' | 'url';
+  /** Only tokens derived from this one. */
+  parentId?: string;
+  /** Only tokens that expire before this date ("expiring soon"; expired ones are included until swept). */
+  expiringBefore?: Date;
   /** @default 100 (1 to 1000) */
   limit?: number;
   cursor?: string;

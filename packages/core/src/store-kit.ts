@@ -32,6 +32,10 @@ export {
   evaluateConsume,
   deadReason,
   deadAt,
+  usesAt,
+  sweepable,
+  livenessOf,
+  type LivenessFields,
   bindingMatches,
   satisfiesScopes,
 } from './store';

@@ -4,7 +4,7 @@ import type { JsonValue, TokenInfo, TokenKind } from './types';
  * Why a `consume` refused a token. `insufficient_scope` and `url_mismatch` are decided inside
  * the atomic step, so a request that fails them spends no use.
  */
-export type ConsumeRefusal = 'not_found' | 'expired' | 'exhausted' | 'url_mismatch' | 'insufficient_scope';
+export type ConsumeRefusal = 'not_found' | 'disabled' | 'expired' | 'exhausted' | 'url_mismatch' | 'insufficient_scope';
 
 /**
  * What `consume` must check, besides expiry and the use limit. Built by core; stores only
@@ -66,10 +66,14 @@ export interface RecordPatch {
   idleTimeout?: number | null;
   maxUses?: number | null;
   metadata?: Record<string, JsonValue> | null;
+  /** Set by `disable`, cleared (`null`) by `enable`. */
+  disabledAt?: Date | null;
+  /** `{ every }` in ms; `null` stops refilling. */
+  refill?: { every: number } | null;
 }
 
 /** The fields {@link RecordPatch} may name, in one place for every store's encoding. */
-export const PATCHABLE = ['name', 'scopes', 'expiresAt', 'idleTimeout', 'maxUses', 'metadata'] as const satisfies readonly (keyof RecordPatch)[];
+export const PATCHABLE = ['name', 'scopes', 'expiresAt', 'idleTimeout', 'maxUses', 'metadata', 'disabledAt', 'refill'] as const satisfies readonly (keyof RecordPatch)[];
 
 /**
  * The record `update` must produce: `patch` applied to `record` (absent kept, `null` cleared).
@@ -86,7 +90,7 @@ export function applyPatch(record: TokenInfo, patch: RecordPatch): TokenInfo {
     if (!(key in patch) || patch[key] === undefined) continue;
     const value = patch[key];
     if (value === null) delete out[key];
-    else (out as unknown as Record<string, unknown>)[key] = key === 'scopes' ? [...(value as string[])] : value;
+    else (out as unknown as Record<string, unknown>)[key] = key === 'scopes' ? [...(value as string[])] : key === 'refill' ? { every: (value as { every: number }).every } : value;
   }
   return out;
 }
@@ -143,7 +147,8 @@ export interface TokenStore {
   findById(id: string): Promise<TokenInfo | null>;
   /**
    * The one atomic read-check-count-touch. Semantics are those of {@link evaluateConsume}:
-   * refuse with the first failing reason; on success count a use (only when `maxUses` is set)
+   * refuse with the first failing reason (`disabled` first); on success count a use (only when
+   * `maxUses` is set; with `refill`, from 0 in a new period, and then always set `lastUsedAt`)
    * and touch `lastUsedAt` (only when stale). Every store answers the same code for the same
    * history: a used-up token answers `exhausted` until it would have expired or is swept (a
    * store that deletes the record keeps a tombstone that answers so).
@@ -164,49 +169,93 @@ export interface TokenStore {
   deleteByHash(hash: string): Promise<TokenInfo | null>;
   /** Delete every token of a subject; returns how many. */
   deleteBySubject(subject: string): Promise<number>;
-  /** Delete every expired (absolute or idle) and used-up token; returns how many. */
+  /** Delete every expired (absolute or idle) and used-up token (not a refilling one: see `sweepable`); returns how many. */
   sweep(now: Date, options?: SweepOptions): Promise<number>;
 }
 
+/** The time fields the liveness rules read (epoch ms), as a store holds them. */
+export interface LivenessFields {
+  expiresAt: number | undefined;
+  idleTimeout: number | undefined;
+  lastUsedAt: number | undefined;
+  createdAt: number;
+  maxUses: number | undefined;
+  uses: number;
+  /** `refill.every` in ms, when the budget renews. */
+  refill?: { every: number } | undefined;
+}
+
 /**
- * When a token is dead at `now` (all times in epoch ms): expired (absolute, or idle since the
- * last use or, if never used, since creation) or used up. The rule every store implements.
+ * The uses that count against `maxUses` at `now`: `uses`, or 0 when the token refills and `now`
+ * lies in a later refill period than `lastUsedAt` (periods of `refill.every` ms counted from
+ * `createdAt`: period(t) = floor((t - createdAt) / every)). Stores compute the same natively.
+ *
+ * @example
+ * ```ts
+ * usesAt({ ...fields, refill: { every: 60_000 }, uses: 5, lastUsedAt: created + 59_000 }, created + 61_000); // 0
+ * ```
+ */
+export function usesAt(t: LivenessFields, now: number): number {
+  if (t.refill === undefined) return t.uses;
+  if (t.lastUsedAt === undefined) return 0;
+  const every = t.refill.every;
+  return Math.floor((t.lastUsedAt - t.createdAt) / every) < Math.floor((now - t.createdAt) / every) ? 0 : t.uses;
+}
+
+/**
+ * When a token is refused at `now` for its limits (all times in epoch ms): expired (absolute, or
+ * idle since the last use or, if never used, since creation) or used up (for a refilling token:
+ * used up in the current period, see {@link usesAt}). The rule every store implements.
  *
  * @example
  * ```ts
  * deadAt({ expiresAt: 1000, idleTimeout: undefined, lastUsedAt: undefined, createdAt: 0, maxUses: undefined, uses: 0 }, 1000); // 'expired'
  * ```
  */
-export function deadAt(
-  t: { expiresAt: number | undefined; idleTimeout: number | undefined; lastUsedAt: number | undefined; createdAt: number; maxUses: number | undefined; uses: number },
-  now: number,
-): 'expired' | 'exhausted' | null {
+export function deadAt(t: LivenessFields, now: number): 'expired' | 'exhausted' | null {
   if (t.expiresAt !== undefined && t.expiresAt <= now) return 'expired';
   if (t.idleTimeout !== undefined && (t.lastUsedAt ?? t.createdAt) + t.idleTimeout <= now) return 'expired';
-  if (t.maxUses !== undefined && t.uses >= t.maxUses) return 'exhausted';
+  if (t.maxUses !== undefined && usesAt(t, now) >= t.maxUses) return 'exhausted';
   return null;
 }
 
 /**
- * When a record is dead at `now`: expired (absolute or idle) or used up. `sweep` deletes these.
+ * Whether `sweep` deletes a token at `now`: expired, or used up for good. A refilling token that
+ * is used up for this period is not swept (its budget comes back).
  *
  * @example
  * ```ts
- * if (deadReason(record, Date.now())) await store.deleteByHash(record.hash);
+ * if (sweepable(fields, Date.now())) remove(fields);
+ * ```
+ */
+export function sweepable(t: LivenessFields, now: number): boolean {
+  const dead = deadAt(t, now);
+  return dead === 'expired' || (dead === 'exhausted' && t.refill === undefined);
+}
+
+/** The liveness fields of a record, in epoch ms. */
+export function livenessOf(record: TokenInfo): LivenessFields {
+  return {
+    expiresAt: record.expiresAt?.getTime(),
+    idleTimeout: record.idleTimeout,
+    lastUsedAt: record.lastUsedAt?.getTime(),
+    createdAt: record.createdAt.getTime(),
+    maxUses: record.maxUses,
+    uses: record.uses,
+    refill: record.refill,
+  };
+}
+
+/**
+ * When a record is refused at `now` for its limits: expired (absolute or idle) or used up.
+ *
+ * @example
+ * ```ts
+ * if (deadReason(record, Date.now())) console.log('dead');
  * ```
  */
 export function deadReason(record: TokenInfo, now: number): 'expired' | 'exhausted' | null {
-  return deadAt(
-    {
-      expiresAt: record.expiresAt?.getTime(),
-      idleTimeout: record.idleTimeout,
-      lastUsedAt: record.lastUsedAt?.getTime(),
-      createdAt: record.createdAt.getTime(),
-      maxUses: record.maxUses,
-      uses: record.uses,
-    },
-    now,
-  );
+  return deadAt(livenessOf(record), now);
 }
 
 /**
@@ -245,7 +294,10 @@ export function satisfiesScopes(scopes: readonly string[], requirement: NonNulla
  * store must answer and whether it must write. Stores written in Lua, SQL or a query language
  * implement the same rules natively; JavaScript stores can call this directly.
  *
- * Order of checks: expired → exhausted → url_mismatch → insufficient_scope.
+ * Order of checks: disabled → expired → exhausted → url_mismatch → insufficient_scope. A refusal
+ * writes nothing. On success a token with `maxUses` counts a use (with `refill`, from 0 when a
+ * new period began, and `lastUsedAt` is always set to the later of itself and `now`: it never
+ * moves back); `lastUsedAt` is touched when stale.
  *
  * @example
  * ```ts
@@ -258,16 +310,20 @@ export function evaluateConsume(
   now: number,
   policy: ConsumePolicy,
 ): { ok: true; record: TokenInfo; write: boolean } | { ok: false; reason: ConsumeRefusal } {
-  const dead = deadReason(record, now);
+  if (record.disabledAt !== undefined) return { ok: false, reason: 'disabled' };
+  const t = livenessOf(record);
+  const dead = deadAt(t, now);
   if (dead) return { ok: false, reason: dead };
   if (!bindingMatches(record.url, policy.url)) return { ok: false, reason: 'url_mismatch' };
   if (policy.scopes && !satisfiesScopes(record.scopes, policy.scopes)) return { ok: false, reason: 'insufficient_scope' };
   const count = record.maxUses !== undefined;
-  const touch = record.lastUsedAt === undefined || now - record.lastUsedAt.getTime() >= policy.lastUsedResolution;
+  const touch = record.lastUsedAt === undefined || now - record.lastUsedAt.getTime() >= policy.lastUsedResolution || (count && record.refill !== undefined);
   if (!count && !touch) return { ok: true, record, write: false };
   return {
     ok: true,
     write: true,
-    record: { ...record, uses: count ? record.uses + 1 : record.uses, lastUsedAt: touch ? new Date(now) : record.lastUsedAt },
+    // a refilling token's lastUsedAt never moves back (a late request from an earlier period
+    // counts against the later one), or two periods could ping-pong and reset each other
+    record: { ...record, uses: count ? usesAt(t, now) + 1 : record.uses, lastUsedAt: touch ? new Date(Math.max(now, t.lastUsedAt ?? now)) : record.lastUsedAt },
   };
 }

@@ -51,6 +51,14 @@ export interface TokenInfo {
   metadata?: Record<string, JsonValue>;
   /** The token this one was derived from (a child never outlives or out-scopes it). Set at insert, never changed. */
   parentId?: string;
+  /** Set while the token is disabled (`disable(id)`): refused as `disabled`, spends nothing. */
+  disabledAt?: Date;
+  /**
+   * The use budget renews every `every` ms (periods counted from `createdAt`); needs `maxUses`.
+   * `uses` then counts the period that holds `lastUsedAt` (every counted use of such a token
+   * sets `lastUsedAt`), and a use in a later period starts again from 0.
+   */
+  refill?: { every: number };
   /** Prefix and the first 4 random characters, for UIs: `tka_Ab3x`. */
   hint: string;
   /** The stored hash (SHA-256 hex, or `<keyId>:<HMAC hex>` with a pepper). Not a credential. */
@@ -67,6 +75,7 @@ export type VerifyErrorCode =
   | 'exhausted'
   | 'url_mismatch'
   | 'insufficient_scope'
+  | 'disabled'
   | 'unavailable';
 
 /**

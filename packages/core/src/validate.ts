@@ -1,5 +1,6 @@
 import { invalid } from './errors';
-import type { JsonValue } from './types';
+import { parseDuration } from './duration';
+import type { Duration, JsonValue } from './types';
 
 // The input rules of issue and issueUrl, the same for every store: what is accepted here, every
 // store can hold and read back exactly.
@@ -64,4 +65,13 @@ function checkJson(value: unknown, depth: number): void {
     if (!storable(k) || k.startsWith('$')) throw invalid(`metadata key ${JSON.stringify(k.slice(0, 40))} is not allowed (no U+0000, lone surrogate or leading '$')`);
     checkJson(v, depth + 1);
   }
+}
+
+/** A `refill` option: `{ every }` (a duration of at least 1 s) on a token with `maxUses`. */
+export function validateRefill(refill: unknown, maxUses: number | undefined): { every: number } {
+  if (!refill || typeof refill !== 'object' || !('every' in refill)) throw invalid('refill must be { every: Duration }');
+  const every = parseDuration((refill as { every: Duration }).every, 'refill.every');
+  if (every < 1000) throw invalid('refill.every must be at least 1s');
+  if (maxUses === undefined) throw invalid('refill needs maxUses (the budget it renews)');
+  return { every };
 }

@@ -31,7 +31,8 @@ export function timeDeadline(r: Pick<TokenInfo, 'expiresAt' | 'idleTimeout' | 'l
 /**
  * When a store may drop a record on its own (a TTL): at its time deadline, plus `grace`. A
  * used-up record is kept until then too, so it answers `exhausted` (never `not_found`) on every
- * store; one that never expires by time is kept {@link TOMBSTONE_MS} after its last use.
+ * store; one that never expires by time is kept {@link TOMBSTONE_MS} after its last use (not a
+ * refilling one: its budget comes back).
  * `undefined`: keep it (a live token without expiry).
  *
  * @example
@@ -39,9 +40,10 @@ export function timeDeadline(r: Pick<TokenInfo, 'expiresAt' | 'idleTimeout' | 'l
  * const at = purgeAt(record); // Redis: SET … PXAT at; MongoDB: { purgeAt: new Date(at) } under a TTL index
  * ```
  */
-export function purgeAt(r: Pick<TokenInfo, 'expiresAt' | 'idleTimeout' | 'lastUsedAt' | 'createdAt' | 'maxUses' | 'uses'>, grace = 0): number | undefined {
+export function purgeAt(r: Pick<TokenInfo, 'expiresAt' | 'idleTimeout' | 'lastUsedAt' | 'createdAt' | 'maxUses' | 'uses' | 'refill'>, grace = 0): number | undefined {
   const d = timeDeadline(r);
   if (d !== undefined) return d + grace;
-  if (r.maxUses !== undefined && r.uses >= r.maxUses) return (r.lastUsedAt ?? r.createdAt).getTime() + TOMBSTONE_MS;
+  // a refilling token used up for this period gets its budget back: never a tombstone
+  if (r.maxUses !== undefined && r.refill === undefined && r.uses >= r.maxUses) return (r.lastUsedAt ?? r.createdAt).getTime() + TOMBSTONE_MS;
   return undefined;
 }
