@@ -6,12 +6,14 @@ import type { AuthenticateOptions, CheckOptions, DeriveOptions, IssueOptions, Is
 import { expandScope, validateScopes } from './scopes';
 import type { ConsumePolicy, ConsumeResult, ListPage, ListQuery, SweepOptions } from './store';
 import { assertPrefix, generateToken, isWellFormed, newId, tokenHint } from './token';
-import type { Duration, JsonValue, TokenInfo, VerifyErrorCode, VerifyResult } from './types';
+import type { Duration, JsonValue, TokenInfo, TokenKind, VerifyErrorCode, VerifyResult } from './types';
 import { appendTokenParam, canonicalize, canonicalizeUrl } from './url';
 import { withTimeout } from './timeout';
 import { redactTokens, withoutValues } from './redact';
 import { validateMaxUses, validateMetadata, validateMethods, validateRefill, validateText } from './validate';
 import { lifecycle } from './lifecycle';
+import { type ExchangeOptions, type ExchangeResult, readCookie, sessions } from './session';
+import { evaluateConsume } from './store';
 import { compileLegacy } from './legacy';
 
 /** The object {@link createTokenAccess} returns. */
@@ -57,6 +59,12 @@ export interface TokenAccess {
    * one works until `now + grace`, then is `expired`. `url` is the new share link for a URL token.
    */
   rotate(id: string, options?: RotateOptions): Promise<{ token: string; info: TokenInfo; previous: TokenInfo; url?: string }>;
+  /**
+   * Opens a share link in a browser: spends its use, creates a short `session` token and answers
+   * 303 to the same URL without the token, setting the session cookie (see {@link ExchangeOptions}).
+   * With `confirm`, a GET answers a page whose POST spends the use. Always returns a `response`.
+   */
+  exchange(request: Request, options?: ExchangeOptions): Promise<ExchangeResult>;
   /** Issues a child of an access token: its scopes covered by the parent's, its expiry within the parent's. */
   derive(parentId: string, options?: DeriveOptions): Promise<{ token: string; info: TokenInfo }>;
   /** The configured token prefix (for adapters that pre-check the format). */
@@ -137,6 +145,10 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
     any: { one: new Map<string, ConsumePolicy>(), many: new Map<string, ConsumePolicy>() },
   };
   function policyFor(check: CheckOptions | undefined): ConsumePolicy {
+    if (check?.count === false) return peekOf(countedPolicyFor(check));
+    return countedPolicyFor(check);
+  }
+  function countedPolicyFor(check: CheckOptions | undefined): ConsumePolicy {
     const scopes = check?.scopes;
     if (!scopes || scopes.length === 0) return basePolicy;
     const mode = check.mode ?? 'all';
@@ -152,6 +164,19 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
     return p;
   }
   const basePolicy: ConsumePolicy = { lastUsedResolution: resolution };
+
+  // `count: false`: the same rules on a plain read, nothing spent or written. The policy carries
+  // a private mark (stores never see a peek: it is answered here from findByHash).
+  const PEEK = Symbol('peek');
+  const peekOf = (p: ConsumePolicy): ConsumePolicy => Object.defineProperty({ ...p }, PEEK, { value: true });
+  const consume = (hash: string, at: Date, policy: ConsumePolicy): Promise<ConsumeResult> =>
+    (policy as { [PEEK]?: true })[PEEK]
+      ? store.findByHash(hash).then((r): ConsumeResult => {
+          if (!r) return { ok: false, reason: 'not_found' };
+          const out = evaluateConsume(r, at.getTime(), policy);
+          return out.ok ? { ok: true, record: r } : { ok: false, reason: out.reason, record: r };
+        })
+      : store.consume(hash, at, policy);
 
   function reject(r: Reject, raw: string | undefined): VerifyResult {
     const error = verifyError(r.code, { realm, scopes: r.scopes });
@@ -206,6 +231,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
   // a store that bounds its own calls within our timeout needs no second guard on the hot path
   const selfBounded = store.callTimeout !== undefined && store.callTimeout <= timeout;
   const guard = (p: Promise<ConsumeResult>) => (selfBounded ? p : withTimeout(p, timeout));
+  const guardRead = (p: Promise<TokenInfo | null>) => (selfBounded ? p : withTimeout(p, timeout));
 
   /**
    * The one verification path: format check, then one `consume` per candidate hash (one, unless
@@ -220,7 +246,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
     if (typeof h !== 'string') return checkEach(raw, policy, at);
     let p: Promise<ConsumeResult>;
     try {
-      p = guard(store.consume(h, new Date(at), policy));
+      p = guard(consume(h, new Date(at), policy));
     } catch (e) {
       return Promise.resolve(failed(raw, e));
     }
@@ -230,7 +256,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
   async function checkEach(raw: string, policy: ConsumePolicy, at: number): Promise<VerifyResult> {
     try {
       for (const lookup of hasher.lookups) {
-        const out = settle(await guard(store.consume(await lookup(raw), new Date(at), policy)), at, policy, raw);
+        const out = settle(await guard(consume(await lookup(raw), new Date(at), policy)), at, policy, raw);
         if (out) return out;
       }
       return notFound(raw, at, policy);
@@ -245,7 +271,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
   async function checkLegacy(raw: string, policy: ConsumePolicy): Promise<VerifyResult> {
     const at = now();
     try {
-      const found = legacy!.first(raw, async (hash) => settle(await guard(store.consume(hash, new Date(at), policy)), at, policy, raw));
+      const found = legacy!.first(raw, async (hash) => settle(await guard(consume(hash, new Date(at), policy)), at, policy, raw));
       if (found === undefined) return malformed(raw);
       return (await found) ?? notFound(raw, at, policy);
     } catch (e) {
@@ -269,11 +295,9 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
     // no binding is ever in this form (issueUrl refuses it), so nothing is asked or spent
     if (c.unsafe) return reject({ code: 'url_mismatch', reason: `the request path is not in routable form: ${c.unsafe}` }, c.tokens[0]);
     const m = method.toUpperCase();
-    const policy: ConsumePolicy = {
-      ...policyFor(check_),
-      url: { canonical: c.canonical, method: m, ...(options.checkOrigin ? { origin: c.origin ?? '' } : {}) },
-    };
-    return check(c.tokens[0]!, policy);
+    const base = countedPolicyFor(check_);
+    const withUrl: ConsumePolicy = { ...base, url: { canonical: c.canonical, method: m, ...(options.checkOrigin ? { origin: c.origin ?? '' } : {}) } };
+    return check(c.tokens[0]!, check_?.count === false ? peekOf(withUrl) : withUrl);
   }
 
   function expiry(input: { expiresIn?: Duration | null; expiresAt?: Date }, fallback: number | undefined, at: number): Date | undefined {
@@ -287,7 +311,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
     return ms === undefined ? undefined : new Date(at + ms);
   }
 
-  async function create(kind: 'access' | 'url', fields: {
+  async function create(kind: TokenKind, fields: {
     subject?: string; name: string; scopes?: string[]; expiresAt?: Date; idleTimeout?: number; maxUses?: number | null; metadata?: Record<string, JsonValue>; url?: TokenInfo['url'];
     refill?: { every: Duration } | { every: number }; parentId?: string;
   }, at: number): Promise<{ token: string; info: TokenInfo }> {
@@ -405,6 +429,16 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
       const bearer = parseBearer(readHeader(request.headers, header), header.toLowerCase() !== 'authorization');
       if (bearer === null) return reject({ code: 'invalid_request', reason: `the ${header} header is not a single Bearer token` }, undefined);
       const url = request.url;
+      if (opts.cookie !== undefined) {
+        const session = readCookie(request, opts.cookie);
+        if (session !== undefined && session !== '') {
+          if (bearer !== undefined || (opts.urlTokens !== false && typeof url === 'string' && hasTokenParam(url))) {
+            return reject({ code: 'invalid_request', reason: 'a session cookie and another credential were both presented' }, undefined);
+          }
+          const policy = countedPolicyFor(opts);
+          return share.checkSession(session, request, { ...(policy.scopes ? { scopes: policy.scopes } : {}), required: requiredScopes(policy) });
+        }
+      }
       if (opts.urlTokens !== false && typeof url === 'string' && url.includes('?')) {
         return checkUrl(url, request.method ?? 'GET', opts, bearer);
       }
@@ -419,7 +453,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
     list(opts = {}) {
       const limit = opts.limit ?? 100;
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalid('limit must be an integer from 1 to 1000');
-      if (opts.kind !== undefined && opts.kind !== 'access' && opts.kind !== 'url') throw invalid("kind must be 'access' or 'url'");
+      if (opts.kind !== undefined && opts.kind !== 'access' && opts.kind !== 'url' && opts.kind !== 'session') throw invalid("kind must be 'access', 'url' or 'session'");
       if (opts.expiringBefore !== undefined && (!(opts.expiringBefore instanceof Date) || Number.isNaN(opts.expiringBefore.getTime()))) throw invalid('expiringBefore must be a valid Date');
       const query: ListQuery = { limit };
       if (opts.subject !== undefined) query.subject = opts.subject;
@@ -453,6 +487,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
 
     sweep: (opts) => admin('sweep', () => store.sweep(new Date(now()), opts)),
 
+    exchange: (request, opts) => share.exchange(request, opts),
     update: (id, patch) => life.update(id, patch),
     disable: (id) => life.disable(id),
     enable: (id) => life.enable(id),
@@ -460,6 +495,25 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
     derive: (parentId, opts) => life.derive(parentId, opts),
   };
   const life = lifecycle({ store, now, admin, emit, options, urlParam, create });
+  const share = sessions({
+    urlParam,
+    realm,
+    now,
+    checkUrl: (url, method, check_) => checkUrl(url, method, check_, undefined),
+    create: (fields, at) => create('session', fields, at),
+    lookUp: (raw) => byRawToken(raw, 'session', 'get', (hash) => guardRead(store.findByHash(hash))),
+    isWellFormed: (raw) => isWellFormed(raw, prefix),
+    reject: (code, reason, raw, token, scopes) => reject({ code, reason, ...(token ? { token } : {}), ...(scopes ? { scopes } : {}) }, raw),
+    failed,
+  });
+  /** Whether a URL carries the token parameter (cheap: only asked when a session cookie came too). */
+  function hasTokenParam(url: string): boolean {
+    try {
+      return canonicalize(url, { tokenParam: urlParam, exclude }).tokens.length > 0;
+    } catch {
+      return false;
+    }
+  }
   return api;
 }
 

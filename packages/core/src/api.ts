@@ -24,3 +24,15 @@ export type {
   RotateOptions,
   DeriveOptions,
 } from './options';
+export { legacyFormats, MAX_LEGACY_LENGTH, type LegacyFormat } from './legacy';
+export {
+  secretScanningHandler,
+  githubPublicKeys,
+  secretScanningPattern,
+  derToRawSignature,
+  type SecretScanningOptions,
+  type GitHubPublicKey,
+  type GitHubPublicKeysOptions,
+  type LeakEvent,
+  type SecretScanningRefusal,
+} from './secret-scanning';

@@ -9,8 +9,8 @@ import type { CryptoProvider } from './hash';
  *
  * @example
  * ```ts
- * // Tiki's plain tokens (32 hex characters), imported as SHA-256 of the whole token
- * const tiki: LegacyFormat = { name: 'tiki', secret: (raw) => (/^[0-9a-f]{32}$/.test(raw) ? raw : null) };
+ * // Tiki's tokens (32 or 64 hex characters), imported as SHA-256 of the whole token
+ * const tiki: LegacyFormat = { name: 'tiki', secret: (raw) => (/^(?:[0-9a-f]{32}|[0-9a-f]{64})$/.test(raw) ? raw : null) };
  * ```
  */
 export interface LegacyFormat {
@@ -30,7 +30,14 @@ export interface LegacyFormat {
   hint?(raw: string): string | undefined;
 }
 
-/** The longest raw token offered to legacy formats; longer input is `malformed` at once. */
+/**
+ * The longest raw token offered to legacy formats; longer input is `malformed` at once.
+ *
+ * @example
+ * ```ts
+ * if (raw.length > MAX_LEGACY_LENGTH) console.log('no legacy format will be asked');
+ * ```
+ */
 export const MAX_LEGACY_LENGTH = 512;
 
 const SANCTUM_RE = /^([0-9]{1,20})\|([\x21-\x7E]{1,255})$/;
@@ -41,11 +48,12 @@ const VISIBLE_RE = /^[\x21-\x7E]+$/;
  * The legacy formats core knows. Each hashes with plain SHA-256, as the source system did:
  *
  * - `sanctum`: Laravel Sanctum's `<id>|<plaintext>`; the plaintext's SHA-256 is what Sanctum
- *   stores in `personal_access_tokens.token`. The `<id>` part is not compared (the plaintext
- *   carries 240 bits of entropy); a bare plaintext, which Sanctum also accepts, needs `sha256`.
- *   Its rejection hint is `sanctum:<id>`.
- * - `shield`: CodeIgniter Shield's access tokens, 64 lower-case hex characters; their SHA-256
- *   is Shield's `auth_identities.secret2`.
+ *   stores in `personal_access_tokens.token`. The `<id>` part is not compared (the plaintext,
+ *   40 random alphanumerics, carries about 238 bits); a bare plaintext, which Sanctum also
+ *   accepts, needs `sha256`. Its rejection hint is `sanctum:<id>`.
+ * - `shield`: CodeIgniter Shield's access tokens, 64 lower-case hex characters
+ *   (`random_string('crypto', 64)`); their SHA-256 is Shield's `auth_identities.secret` (type
+ *   `access_token`).
  * - `sha256`: any string of visible ASCII; its SHA-256 (Tiki's plain tokens once imported).
  *   It takes every input that fails the other formats, so each such request costs a store
  *   round trip: prefer a custom format with a strict pattern where the tokens have one.

@@ -28,7 +28,7 @@ export interface LifecycleContext {
   emit: <A>(name: string, hook: ((a: A) => void | Promise<void>) | undefined, arg: A) => void;
   options: TokenAccessOptions;
   urlParam: string;
-  create: (kind: 'access' | 'url', fields: Fields, at: number) => Promise<{ token: string; info: TokenInfo }>;
+  create: (kind: TokenInfo['kind'], fields: Fields, at: number) => Promise<{ token: string; info: TokenInfo }>;
 }
 
 const UPDATABLE = new Set(['name', 'scopes', 'expiresAt', 'expiresIn', 'idleTimeout', 'maxUses', 'metadata', 'refill']);
@@ -167,6 +167,7 @@ export function lifecycle(ctx: LifecycleContext) {
     if (typeof opts !== 'object' || opts === null) throw invalid('rotate options must be an object');
     const grace = opts.grace === undefined || opts.grace === 0 ? 0 : parseDuration(opts.grace, 'grace');
     const old = await find(id, 'rotate');
+    if (old.kind === 'session') throw invalid('rotate: a share-link session is not rotated (open the link again)');
     if (old.disabledAt) throw invalid('rotate: the token is disabled (enable it first, or revoke it)');
     const at = ctx.now();
     const dead = deadReason(old, at);

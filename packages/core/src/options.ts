@@ -164,6 +164,12 @@ export interface CheckOptions {
   scopes?: string[];
   /** @default 'all' */
   mode?: ScopeMode;
+  /**
+   * `false` checks without counting: every rule applies (disabled, expiry, limits, binding,
+   * scopes) but no use is spent and nothing is written (one plain read). For a gate in front of
+   * the handler that verifies again, such as Next's `proxy.ts`. @default true
+   */
+  count?: boolean;
 }
 
 /** Options of `verifyUrl`. */
@@ -180,12 +186,18 @@ export interface AuthenticateOptions extends CheckOptions {
   getToken?: (request: import('./http').RequestLike) => string | null | undefined | Promise<string | null | undefined>;
   /** Accept a URL token in the request's query (verified against the request URL and method). @default true */
   urlTokens?: boolean;
+  /**
+   * Also accept a share-link session (see `exchange`) from the cookie of this name. A session is
+   * accepted only from it, and only under its path; a cookie together with another credential is
+   * `invalid_request`.
+   */
+  cookie?: string;
 }
 
 /** Options of `list`. */
 export interface ListOptions {
   subject?: string;
-  kind?: 'access' | 'url';
+  kind?: import('./types').TokenKind;
   /** Only tokens derived from this one. */
   parentId?: string;
   /** Only tokens that expire before this date ("expiring soon"; expired ones are included until swept). */

@@ -223,7 +223,7 @@ function keyCache(source: () => GitHubPublicKey[] | Promise<GitHubPublicKey[]>, 
           next.set(
             k.key_identifier,
             spki
-              ? globalThis.crypto.subtle.importKey('spki', spki, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']).catch(() => null)
+              ? globalThis.crypto.subtle.importKey('spki', spki as BufferSource, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']).catch(() => null)
               : Promise.resolve(null),
           );
         }
@@ -302,13 +302,13 @@ export function secretScanningHandler(options: SecretScanningOptions): (request:
     const sig = request.headers.get(SIG_HEADER);
     if (!id || !sig) return refused(400, 'missing Github-Public-Key-Identifier or Github-Public-Key-Signature');
     if (id.length > 256 || sig.length > 256) return refused(400, 'oversized signature headers');
+    const der = base64Bytes(sig.trim());
+    const raw = der && derToRawSignature(der);
+    if (!raw) return refused(401, 'the signature is not a base64 DER ECDSA signature');
     const length = Number(request.headers.get('content-length') ?? '0');
     if (length > maxBody) return refused(413, `body over ${maxBody} bytes`);
     const body = await readCapped(request, maxBody);
     if (!body) return refused(413, `body over ${maxBody} bytes`);
-    const der = base64Bytes(sig.trim());
-    const raw = der && derToRawSignature(der);
-    if (!raw) return refused(401, 'the signature is not a base64 DER ECDSA signature');
     let key: CryptoKey | null;
     try {
       key = await keyFor(id.trim());
@@ -316,7 +316,7 @@ export function secretScanningHandler(options: SecretScanningOptions): (request:
       return refused(503, "GitHub's public keys are unavailable", e);
     }
     if (!key) return refused(401, 'unknown key identifier');
-    const ok = await globalThis.crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, raw, body);
+    const ok = await globalThis.crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, raw as BufferSource, body as BufferSource);
     return ok ? body : refused(401, 'the signature does not match the body');
   }
 
@@ -368,20 +368,25 @@ export function secretScanningHandler(options: SecretScanningOptions): (request:
     const reports = parse(body);
     if (!reports) return refuse(refused(400, 'the body is not a JSON array of { token, type, url, source }'));
 
-    // one lookup per distinct token: a token reported twice is revoked once and labelled the same
-    const verdicts = new Map<string, Promise<boolean>>();
-    const distinct = reports.filter((r) => !verdicts.has(r.token) && (verdicts.set(r.token, Promise.resolve(false)), true));
+    // one lookup per distinct token (the first report of it): revoked once, labelled the same
+    const seen = new Set<string>();
+    const distinct = reports.filter((r) => !seen.has(r.token) && Boolean(seen.add(r.token)));
     const settled = new Map<string, boolean>();
     let next = 0;
+    let failure: { error: unknown } | undefined;
     const worker = async () => {
-      while (next < distinct.length) {
+      while (next < distinct.length && !failure) {
         const r = distinct[next++]!;
-        settled.set(r.token, await judge(r));
+        try {
+          settled.set(r.token, await judge(r));
+        } catch (error) {
+          failure ??= { error };
+        }
       }
     };
-    try {
-      await Promise.all(Array.from({ length: Math.min(CONCURRENCY, distinct.length) }, worker));
-    } catch (e) {
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, distinct.length) }, worker));
+    if (failure) {
+      const e = failure.error;
       if (e instanceof LeakHookError) return refuse(refused(500, 'onLeak failed', e.cause));
       return refuse(refused(503, 'the token store is unavailable', e), { 'retry-after': '5' });
     }

@@ -1,5 +1,8 @@
-/** The two kinds of token: API (`access`) tokens and URL-bound share (`url`) tokens. */
-export type TokenKind = 'access' | 'url';
+/**
+ * The kinds of token: API (`access`) tokens, URL-bound share (`url`) tokens, and the short
+ * `session` a share link is exchanged for (`exchange`), accepted only from its cookie.
+ */
+export type TokenKind = 'access' | 'url' | 'session';
 
 /** A JSON value, as `metadata` may hold. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

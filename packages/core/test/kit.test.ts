@@ -80,7 +80,7 @@ describe('checkListQuery', () => {
     [{ limit: 0 }],
     [{ limit: 1001 }],
     [{ limit: 1.5 }],
-    [{ limit: 10, kind: 'session' }],
+    [{ limit: 10, kind: 'sessions' }],
     [{ limit: 10, subject: '' }],
     [{ limit: 10, cursor: '' }],
     [{ limit: 10, cursor: 'x'.repeat(257) }],

@@ -37,7 +37,7 @@ export function checkListQuery(store: string, query: ListQuery): ListQuery {
   if (!query || typeof query !== 'object') throw invalid(store, 'list needs a query');
   const { limit, kind, subject, cursor } = query;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) throw invalid(store, `list limit must be an integer from 1 to ${MAX_LIST_LIMIT} (got ${String(limit)})`);
-  if (kind !== undefined && kind !== 'access' && kind !== 'url') throw invalid(store, `list kind must be 'access' or 'url' (got ${JSON.stringify(kind)})`);
+  if (kind !== undefined && kind !== 'access' && kind !== 'url' && kind !== 'session') throw invalid(store, `list kind must be 'access', 'url' or 'session' (got ${JSON.stringify(kind)})`);
   if (subject !== undefined && (typeof subject !== 'string' || subject === '')) throw invalid(store, 'list subject must be a non-empty string');
   if (cursor !== undefined && (typeof cursor !== 'string' || cursor === '' || cursor.length > 256)) throw invalid(store, 'list cursor is not one this store returned');
   if (query.parentId !== undefined && (typeof query.parentId !== 'string' || query.parentId === '')) throw invalid(store, 'list parentId must be a non-empty string');
