@@ -35,7 +35,7 @@ export interface CasStoreOptions {
   timeout?: number;
 }
 
-const DATES = ['expiresAt', 'createdAt', 'lastUsedAt'] as const;
+const DATES = ['expiresAt', 'createdAt', 'lastUsedAt', 'disabledAt'] as const;
 const encode = (r: TokenInfo) => JSON.stringify(r);
 function decode(json: string): TokenInfo {
   const r = JSON.parse(json) as TokenInfo;
