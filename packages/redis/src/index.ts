@@ -84,7 +84,10 @@ const updateScript = script(UPDATE);
  * and by `sweep`, which also tidies the indexes. The use that exhausts a token keeps its record
  * (a tombstone, with core's `purgeAt` as its TTL: its deadline, or 30 days after its last use
  * without one), so every later `consume` answers `exhausted`, as on every store, and
- * `findById`, `list` and `revokeById` see it.
+ * `findById`, `list` and `revokeById` see it. A disabled token (`disabledAt`) is refused first,
+ * from the read-first `GET` or in the script, and a refilling token (`refill`) renews its budget
+ * inside the script, so it is counted exactly across a period boundary and never deleted as
+ * used up.
  *
  * @example
  * ```ts

@@ -9,12 +9,13 @@ const deleteWithId = script(DELETE);
 const deleteIfDead = script(SWEEP_ONE);
 
 /**
- * The score of a record in `{exp}`: its time deadline, or 0 when it is stored used up (dead
- * now, so the next `sweep` deletes it); undefined when it belongs in no `{exp}`.
+ * The score of a record in `{exp}`: its time deadline, or 0 when it is stored used up for good
+ * (dead now, so the next `sweep` deletes it; a refilling token is not: its budget comes back);
+ * undefined when it belongs in no `{exp}`.
  * @internal
  */
 export function expiryScore(record: TokenInfo): number | undefined {
-  if (record.maxUses !== undefined && record.uses >= record.maxUses) return 0;
+  if (record.maxUses !== undefined && record.refill === undefined && record.uses >= record.maxUses) return 0;
   return timeDeadline(record);
 }
 

@@ -1,4 +1,4 @@
-import { TokenAccessError, storeMessage } from '@tokenaccess/core/store';
+import { TokenAccessError, type TokenKind, storeMessage } from '@tokenaccess/core/store';
 
 /**
  * The key layout. Every key is one of these, under `keyPrefix` (default `tka:`); `{…}` is the
@@ -13,7 +13,8 @@ import { TokenAccessError, storeMessage } from '@tokenaccess/core/store';
  * | `tka:{exp}`              | zset   | tokens that can expire or are used up, by deadline or the use that used them up (ms) | none |
  *
  * (1) A used-up record stays as a tombstone, so `consume` answers `exhausted`: until its deadline,
- * or, when it has none, 30 days after its last use (core's `purgeAt` and `TOMBSTONE_MS`).
+ * or, when it has none, 30 days after its last use (core's `purgeAt` and `TOMBSTONE_MS`). A
+ * refilling token is never a tombstone: used up for its period, it keeps no TTL but its deadline.
  *
  * Atomic operations (`consume`, `update`, the deletes) are scripts on the one token key, so they touch one
  * slot on a Cluster. The other keys are indexes that lead to token keys; see `docs/stores/redis.md`.
@@ -41,7 +42,7 @@ export function keys(prefix: string): Keys {
 }
 
 /**
- * An index member: `<id>\0<a|u>`, and in `{exp}` `<id>\0<a|u>\0<subject>` (so that `sweep`,
+ * An index member: `<id>\0<a|u|s>`, and in `{exp}` `<id>\0<a|u|s>\0<subject>` (so that `sweep`,
  * which finds tokens Redis already removed, can also clear their subject's entry). It sorts by
  * id (NUL sorts below every id character) and carries the kind, so `list({ kind })` filters
  * without reading records. The hash is not in it: short members keep a subject's zset in Redis's
@@ -50,13 +51,23 @@ export function keys(prefix: string): Keys {
  */
 export interface Entry {
   id: string;
-  kind: 'access' | 'url';
+  kind: TokenKind;
   subject?: string;
 }
 
+/** @internal The one letter a kind is stored as, in index members and in the record's JSON. */
+export function kindLetter(kind: TokenKind): 'a' | 'u' | 's' {
+  return kind === 'url' ? 'u' : kind === 'session' ? 's' : 'a';
+}
+
+/** @internal The kind a stored letter stands for. */
+export function kindOf(letter: string | undefined): TokenKind {
+  return letter === 'u' ? 'url' : letter === 's' ? 'session' : 'access';
+}
+
 /** @internal The member of `s:{subject}` and `{all}`. */
-export function entry(id: string, kind: 'access' | 'url'): string {
-  return `${id}\u0000${kind === 'url' ? 'u' : 'a'}`;
+export function entry(id: string, kind: TokenKind): string {
+  return `${id}\u0000${kindLetter(kind)}`;
 }
 
 /** @internal The member of `{exp}` (a record is an `Entry` too). */
@@ -68,7 +79,7 @@ export function expiryEntry(e: Entry): string {
 export function parseEntry(member: string): Entry | null {
   const nul = member.indexOf('\u0000');
   if (nul < 0) return null;
-  const e: Entry = { id: member.slice(0, nul), kind: member[nul + 1] === 'u' ? 'url' : 'access' };
+  const e: Entry = { id: member.slice(0, nul), kind: kindOf(member[nul + 1]) };
   if (member.length > nul + 2) e.subject = member.slice(nul + 3);
   return e;
 }

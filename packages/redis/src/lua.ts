@@ -18,14 +18,28 @@ if v then
   body = string.sub(v, p2 + 1)
   r = cjson.decode(body)
 end
--- deadReason of core: expired (absolute, then idle) before exhausted
+-- usesAt of core: the uses that count at now; a refilling token (r.r = refill.every) starts
+-- again from 0 in a later period than its last use (periods counted from createdAt)
+local function used(now)
+  if not r.r then return uses end
+  if not last then return 0 end
+  if math.floor((last - r.c) / r.r) < math.floor((now - r.c) / r.r) then return 0 end
+  return uses
+end
+-- deadAt of core: expired (absolute, then idle) before exhausted
 local function dead(now)
   if r.e and r.e <= now then return 'expired' end
   if r.i and (last or r.c) + r.i <= now then return 'expired' end
-  if r.x and uses >= r.x then return 'exhausted' end
+  if r.x and used(now) >= r.x then return 'exhausted' end
   return nil
 end
--- purgeAt of core: when Redis may drop the record (PXAT), or nil to keep it
+-- sweepable of core: expired, or used up for good (a refilling token's budget comes back)
+local function sweepable(now)
+  local why = dead(now)
+  return why == 'expired' or (why == 'exhausted' and not r.r)
+end
+-- purgeAt of core: when Redis may drop the record (PXAT), or nil to keep it (never a
+-- tombstone TTL for a refilling token)
 local function purge_at(grace, tombstone)
   local dl = r.e
   if r.i then
@@ -33,7 +47,7 @@ local function purge_at(grace, tombstone)
     if (not dl) or idle < dl then dl = idle end
   end
   if dl then return dl + grace end
-  if r.x and uses >= r.x then return (last or r.c) + tombstone end
+  if r.x and (not r.r) and uses >= r.x then return (last or r.c) + tombstone end
   return nil
 end
 -- writes nv to KEYS[1] with purge_at as its PXAT (a plain SET drops any TTL)
@@ -51,15 +65,20 @@ end
  * `consume`: core's `evaluateConsume`, natively. KEYS[1] = token key. ARGV: now, lastUsedResolution,
  * url? ('1'|'0'), canonical, method, origin? ('1'|'0'), origin, scope mode ('' | 'all' | 'any'),
  * anyOf as JSON, ttlGrace, tombstone (ms). Returns `{ outcome, value }` where outcome is `ok`,
- * `ok_spent` (this use exhausted the token), `not_found` or a refusal reason; `value` is the
- * record after the use.
+ * `ok_spent` (this use exhausted the token for good), `not_found` or a refusal reason (`disabled`
+ * first); `value` is the record after the use.
+ *
+ * A refilling token (`r`) counts from 0 in a new period (`used`, core's `usesAt`), inside this
+ * one script, so the count stays exact however many consumes race across a period boundary.
  *
  * The use that exhausts a token keeps its record (the tombstone): later calls answer `exhausted`,
  * as on every store, until Redis's TTL or `sweep` removes it. Its TTL is core's `purgeAt`: its
- * deadline (plus the grace) when it has one, else its last use plus the tombstone time.
+ * deadline (plus the grace) when it has one, else its last use plus the tombstone time; a
+ * refilling token gets no tombstone TTL and is never `ok_spent` (its budget comes back).
  */
 export const CONSUME = `${READ}
 if not v then return {'not_found'} end
+if r.d then return {'disabled', v} end
 local now = tonumber(ARGV[1])
 local why = dead(now)
 if why then return {why, v} end
@@ -92,13 +111,15 @@ if ARGV[8] ~= '' then
   if not pass then return {'insufficient_scope', v} end
 end
 local count = r.x ~= nil
-local touch = (last == nil) or (now - last >= tonumber(ARGV[2]))
+-- a refilling counted token records every use: its lastUsedAt says which period uses counts
+local touch = (last == nil) or (now - last >= tonumber(ARGV[2])) or (count and r.r ~= nil)
 if (not count) and (not touch) then return {'ok', v} end
-if count then uses = uses + 1 end
-if touch then last = now end
+if count then uses = used(now) + 1 end
+-- lastUsedAt never moves back (a late use from an earlier period counts against the later one)
+if touch and ((last == nil) or now > last) then last = now end
 local nv = string.format('%.0f|%.0f|', uses, last) .. body
 save(nv, ARGV[10], ARGV[11])
-if count and uses >= r.x then return {'ok_spent', nv} end
+if count and (not r.r) and uses >= r.x then return {'ok_spent', nv} end
 return {'ok', nv}
 `;
 
@@ -132,12 +153,13 @@ return v
 `;
 
 /**
- * For sweep: deletes the token when it is dead at ARGV[1] (ms) and has id ARGV[2]. Returns
+ * For sweep: deletes the token when it is dead for good at ARGV[1] (ms: core's `sweepable`, so
+ * never a refilling token used up only for its current period) and has id ARGV[2]. Returns
  * `{ 'deleted', value }`, `{ 'alive', value }`, or `{ 'missing' }`.
  */
 export const SWEEP_ONE = `${READ}
 if (not v) or r.id ~= ARGV[2] then return {'missing'} end
-if dead(tonumber(ARGV[1])) then
+if sweepable(tonumber(ARGV[1])) then
   redis.call('DEL', KEYS[1])
   return {'deleted', v}
 end

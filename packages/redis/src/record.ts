@@ -1,16 +1,18 @@
 import { type JsonValue, type TokenInfo, type UrlBinding, storeMessage } from '@tokenaccess/core/store';
+import { kindLetter, kindOf } from './keys';
 
 /**
  * The stored form of a record, one string: `<uses>|<lastUsedAt ms or empty>|<json>`. The two
  * fields a `consume` changes come first, so the Lua script rewrites them without re-encoding the
  * JSON (Redis's cjson would round numbers in `metadata` to 14 digits). The JSON (the body) uses
  * short keys (memory) and epoch milliseconds for dates; the hash is not repeated, it is in the
- * key name. Only `update` changes the body.
+ * key name. Only `update` changes the body. The lifecycle fields `d` (disabledAt) and `r`
+ * (refill.every) are written only when set, so a record with neither costs no byte more.
  */
 interface Body {
   id: string;
-  /** kind: `a`ccess or `u`rl */
-  k: 'a' | 'u';
+  /** kind: `a`ccess, `u`rl or `s`ession */
+  k: 'a' | 'u' | 's';
   sub?: string;
   n: string;
   s: string[];
@@ -25,6 +27,10 @@ interface Body {
   c: number;
   /** parentId */
   p?: string;
+  /** disabledAt (ms); absent while enabled */
+  d?: number;
+  /** refill.every (ms); absent when the budget does not renew */
+  r?: number;
   md?: Record<string, JsonValue>;
   /** hint */
   h: string;
@@ -32,7 +38,7 @@ interface Body {
 
 /** @internal The JSON part of the stored form. */
 export function encodeBody(r: TokenInfo): string {
-  const body: Body = { id: r.id, k: r.kind === 'url' ? 'u' : 'a', n: r.name, s: r.scopes, c: r.createdAt.getTime(), h: r.hint };
+  const body: Body = { id: r.id, k: kindLetter(r.kind), n: r.name, s: r.scopes, c: r.createdAt.getTime(), h: r.hint };
   if (r.subject !== undefined) body.sub = r.subject;
   if (r.url !== undefined) {
     body.b = { u: r.url.url, c: r.url.canonical, m: r.url.methods };
@@ -42,6 +48,8 @@ export function encodeBody(r: TokenInfo): string {
   if (r.idleTimeout !== undefined) body.i = r.idleTimeout;
   if (r.maxUses !== undefined) body.x = r.maxUses;
   if (r.parentId !== undefined) body.p = r.parentId;
+  if (r.disabledAt !== undefined) body.d = r.disabledAt.getTime();
+  if (r.refill !== undefined) body.r = r.refill.every;
   if (r.metadata !== undefined) body.md = r.metadata;
   return JSON.stringify(body);
 }
@@ -65,7 +73,7 @@ export function decode(value: string, hash: string): TokenInfo {
   const b = JSON.parse(value.slice(p2 + 1)) as Body;
   const r: TokenInfo = {
     id: b.id,
-    kind: b.k === 'u' ? 'url' : 'access',
+    kind: kindOf(b.k),
     name: b.n,
     scopes: b.s,
     uses: Number(value.slice(0, p1)),
@@ -85,5 +93,7 @@ export function decode(value: string, hash: string): TokenInfo {
   if (last !== '') r.lastUsedAt = new Date(Number(last));
   if (b.md !== undefined) r.metadata = b.md;
   if (b.p !== undefined) r.parentId = b.p;
+  if (b.d !== undefined) r.disabledAt = new Date(b.d);
+  if (b.r !== undefined) r.refill = { every: b.r };
   return r;
 }

@@ -3,7 +3,7 @@ import { TOMBSTONE_MS } from '@tokenaccess/core/store';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { redisStore } from '@tokenaccess/redis';
-import { record } from '@tokenaccess/test-suite';
+import { record, urlRecord } from '@tokenaccess/test-suite';
 import { type RedisServer, clientOptions, randomPrefix, startRedisServer, waitFor } from './servers';
 
 // A private redis-server, so SCRIPT FLUSH and CONFIG RESETSTAT touch nobody else.
@@ -224,6 +224,105 @@ describe('update', () => {
     await Promise.all(patches.map((p) => store.update!(r.id, p)));
     expect((await commandCalls()).evalsha).toBeGreaterThan(patches.length); // some tried again
     expect(await redisStore({ client, keyPrefix }).findById(r.id)).toEqual({ ...r, ...Object.assign({}, ...patches), uses: 1, lastUsedAt: expect.any(Date) });
+  });
+});
+
+describe('lifecycle: disabledAt and refill', () => {
+  const HOUR = 3_600_000;
+  const tokenKey = (hash: string) => `${keyPrefix}t:{${hash}}`;
+  const exp = (r: { id: string; subject?: string }) => client.zscore(`${keyPrefix}{exp}`, `${r.id}\u0000a\u0000${r.subject}`);
+  const plain = { lastUsedResolution: 60_000 };
+
+  it('a record with neither field stores not one byte more, and disable + enable leave it byte for byte as it was', async () => {
+    const store = redisStore({ client, keyPrefix });
+    const r = record({ maxUses: 3 });
+    await store.insert(r);
+    const before = (await client.get(tokenKey(r.hash)))!;
+    expect(before).not.toMatch(/"(d|r)":/);
+    await store.update!(r.id, { disabledAt: new Date(now), refill: { every: HOUR } });
+    const changed = (await client.get(tokenKey(r.hash)))!;
+    expect(changed).toContain(`"d":${now}`);
+    expect(changed).toContain(`"r":${HOUR}`);
+    await store.update!(r.id, { disabledAt: null, refill: null });
+    expect(await client.get(tokenKey(r.hash))).toBe(before);
+  });
+
+  it('a disabled token is refused from the one GET (no script, no write), and by the script alone with readFirst: false', async () => {
+    for (const readFirst of [true, false]) {
+      const store = redisStore({ client, keyPrefix, readFirst });
+      const r = record({ maxUses: 5, uses: 1, lastUsedAt: new Date(now - HOUR), disabledAt: new Date(now - 1000) });
+      await store.insert(r);
+      await client.config('RESETSTAT');
+      const results = await Promise.all(Array.from({ length: 50 }, () => store.consume(r.hash, new Date(now), plain)));
+      expect(results.every((x) => !x.ok && x.reason === 'disabled')).toBe(true);
+      const calls = await commandCalls();
+      expect([calls.get, calls.evalsha]).toEqual(readFirst ? [50, undefined] : [50, 50]);
+      expect(calls.set).toBeUndefined();
+      expect(await store.findById(r.id)).toEqual(r);
+    }
+  });
+
+  it('a refilling token used up for its period keeps no tombstone TTL and no {exp} entry; sweep keeps it; its budget comes back', async () => {
+    const store = redisStore({ client, keyPrefix });
+    const created = now;
+    const r = record({ createdAt: new Date(created), maxUses: 2, refill: { every: HOUR } });
+    await store.insert(r);
+    for (const dt of [1, 2]) expect((await store.consume(r.hash, new Date(created + dt), plain)).ok).toBe(true);
+    expect(await store.consume(r.hash, new Date(created + 3), plain)).toMatchObject({ ok: false, reason: 'exhausted' });
+    expect(await client.pexpiretime(tokenKey(r.hash))).toBe(-1);
+    expect(await exp(r)).toBeNull();
+    expect(await store.sweep(new Date(created + HOUR - 1))).toBe(0);
+    expect(await store.consume(r.hash, new Date(created + HOUR), plain)).toMatchObject({ ok: true, record: { uses: 1, lastUsedAt: new Date(created + HOUR) } });
+
+    // with an expiry it keeps the PXAT of its deadline, used up or not
+    const timed = record({ createdAt: new Date(created), maxUses: 1, refill: { every: HOUR }, expiresAt: new Date(created + 5 * HOUR) });
+    await store.insert(timed);
+    expect((await store.consume(timed.hash, new Date(created + 1), plain)).ok).toBe(true);
+    expect(await client.pexpiretime(tokenKey(timed.hash))).toBe(created + 5 * HOUR);
+    expect(Number(await exp(timed))).toBe(created + 5 * HOUR);
+  });
+
+  it('update re-files the TTL and {exp} entry when refill comes or goes on a used-up token', async () => {
+    const store = redisStore({ client, keyPrefix });
+    const r = record({ createdAt: new Date(now - HOUR / 2), maxUses: 1, uses: 1, lastUsedAt: new Date(now - 1000) });
+    await store.insert(r);
+    // used up for good: a tombstone, filed for the next sweep
+    expect([await client.pexpiretime(tokenKey(r.hash)), Number(await exp(r))]).toEqual([now - 1000 + TOMBSTONE_MS, 0]);
+    await store.update!(r.id, { refill: { every: HOUR } }); // its budget comes back: no tombstone
+    expect([await client.pexpiretime(tokenKey(r.hash)), await exp(r)]).toEqual([-1, null]);
+    expect(await store.sweep(new Date(now + 1000))).toBe(0);
+    expect(await store.consume(r.hash, new Date(now + HOUR), plain)).toMatchObject({ ok: true, record: { uses: 1 } });
+    await store.update!(r.id, { refill: null }); // used up for good again
+    expect([await client.pexpiretime(tokenKey(r.hash)), Number(await exp(r))]).toEqual([now + HOUR + TOMBSTONE_MS, 0]);
+    expect(await store.sweep(new Date(now + HOUR))).toBe(1);
+    expect(await client.keys(`${keyPrefix}*`)).toEqual([]);
+  });
+
+  it('a sweep that finds a refilling token used up for its period in {exp} (its idle deadline moved) keeps it and re-files it', async () => {
+    const store = redisStore({ client, keyPrefix });
+    const MIN = 60_000;
+    const r = record({ createdAt: new Date(now), maxUses: 1, refill: { every: HOUR }, idleTimeout: 30 * MIN });
+    await store.insert(r);
+    expect(Number(await exp(r))).toBe(now + 30 * MIN);
+    expect((await store.consume(r.hash, new Date(now + 20 * MIN), plain)).ok).toBe(true); // used up until now + 1 h
+    expect(await store.sweep(new Date(now + 40 * MIN))).toBe(0);
+    expect(Number(await exp(r))).toBe(now + 50 * MIN);
+    expect(await client.pexpiretime(tokenKey(r.hash))).toBe(now + 50 * MIN);
+    expect(await store.consume(r.hash, new Date(now + 45 * MIN), plain)).toMatchObject({ ok: false, reason: 'exhausted' });
+  });
+});
+
+describe('kinds', () => {
+  it('keeps a session token a session (record and index letter s), and list({ kind }) tells the three kinds apart', async () => {
+    const store = redisStore({ client, keyPrefix });
+    const subject = 'u-kinds';
+    const access = record({ subject });
+    const link = urlRecord('/f?id=1', { subject });
+    const session = { ...urlRecord('/f', { subject }), kind: 'session' as const };
+    for (const r of [access, link, session]) await store.insert(r);
+    expect(await redisStore({ client, keyPrefix }).findByHash(session.hash)).toEqual(session);
+    expect(await client.get(`${keyPrefix}t:{${session.hash}}`)).toContain('"k":"s"');
+    for (const r of [access, link, session]) expect((await store.list({ subject, kind: r.kind, limit: 10 })).items).toEqual([r]);
   });
 });
 
