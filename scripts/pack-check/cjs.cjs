@@ -5,6 +5,8 @@ const { redisStore } = require('@tokenaccess/redis');
 const { postgresStore, migrate } = require('@tokenaccess/postgres');
 const { mongoStore } = require('@tokenaccess/mongodb');
 const { tokenAuth, requireScopes, requireAnyScope } = require('@tokenaccess/koa');
+const { adminHandler } = require('@tokenaccess/admin');
+if (typeof adminHandler !== 'function') throw new Error('admin: no adminHandler');
 const { withToken, tokenProxy, getToken, requireToken } = require('@tokenaccess/next');
 
 (async () => {

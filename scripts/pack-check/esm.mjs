@@ -7,6 +7,7 @@ import { mongoStore, ensureIndexes } from '@tokenaccess/mongodb';
 import { tokenAuth, requireScopes } from '@tokenaccess/koa';
 import { withToken, tokenProxy } from '@tokenaccess/next';
 import { storeTestSuite } from '@tokenaccess/test-suite';
+import { adminHandler } from '@tokenaccess/admin';
 import Redis from 'ioredis';
 import { PGlite } from '@electric-sql/pglite';
 import { MongoClient } from 'mongodb';
@@ -27,6 +28,9 @@ async function roundTrip(store, label) {
 const tokens = await roundTrip(memoryStore(), 'memory');
 const refused = await tokens.authenticate(new Request('https://x.test/'));
 assert.equal(toResponse(refused.error).status, 401);
+const admin = adminHandler({ tokens, authorize: () => ({ id: 'ops' }) });
+assert.equal((await admin(new Request('https://x.test/admin/'))).status < 500, true, 'the admin page answers');
+console.log('admin: handler answers');
 
 const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
 await roundTrip(redisStore({ client: redis, keyPrefix: `pack-check-${process.pid}:` }), 'redis');

@@ -1,0 +1,3 @@
+import { createTokenAccess, memoryStore } from '@tokenaccess/core';
+
+export const tokens = createTokenAccess({ store: memoryStore() });
