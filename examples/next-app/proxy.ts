@@ -1,18 +1,23 @@
-import { tokenProxy } from '@tokenaccess/next';
-import { tokens } from './lib/tokens';
+import { tokenProxy } from './lib/auth';
 
-// A first gate only: every handler below verifies again (withToken / requireToken).
+// A first gate only: every handler below verifies again (withToken / requireToken). The proxy
+// checks tokens without spending a use, so limited tokens reach their handler intact.
 export const proxy = tokenProxy({
-  tokens,
   forward: true,
+  // share-link sessions: the cookie the /shared/:id links are exchanged for
+  cookie: 'share_session',
   rules: [
+    // a link to /shared/:id is exchanged here: 303 to the page without the token, session cookie set
+    { match: '/shared/:id', exchange: { session: { ttl: '30m' } } },
     { match: '/api/health', public: true },
+    // exchanges links and checks its session cookie itself (exchangeRoute)
+    { match: '/api/shared-files/:name', public: true },
     { match: '/api/public/:path*', public: true },
     { match: '/api/admin/:path*', scopes: ['admin'] },
     // share links (URL tokens) pass after a format check; the handler verifies and spends them
     { match: '/api/files/:name', scopes: ['files:read'] },
-    // tokens with a use limit: checked for format only, so the handler's check is the one use
-    { match: '/api/jobs/:path*', check: 'format' },
+    // a token with maxUses: checked here (scopes too), spent once, by the handler
+    { match: '/api/jobs/:path*', scopes: ['jobs:run'] },
     { match: '/api/:path*' },
   ],
 });

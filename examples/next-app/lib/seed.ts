@@ -15,6 +15,16 @@ export interface Seed {
   /** A download link the raw-target tests try to walk, and one bound to another host. */
   walkFile: string;
   tenantFile: string;
+  /** A token with two uses for /limited, whose layout and page both call requireToken. */
+  limitedPage: string;
+  /** Share pages for the ids `a b/c` and `résumé`, issued the documented way (each segment `encodeURIComponent`-ed). */
+  sharePageSpace: string;
+  sharePageResume: string;
+  /** A share page for `résumé` issued with the raw characters (core encodes them as a browser does); three uses. */
+  sharePageResumeRaw: string;
+  /** A link exchanged for a session by the proxy (/shared/s1), and one by a route handler, behind a confirm page. */
+  sharedPage: string;
+  sharedFile: string;
 }
 
 export async function seed(file: string): Promise<void> {
@@ -29,6 +39,12 @@ export async function seed(file: string): Promise<void> {
   const sharePageLiteral = await tokens.issueUrl({ url: '/share/a%252Fb?lang=en', expiresIn: '1h', maxUses: 1 });
   const walkFile = await tokens.issueUrl({ url: '/api/files/walk.pdf', scopes: ['files:read'], expiresIn: '1h', maxUses: 1 });
   const tenantFile = await tokens.issueUrl({ url: 'http://tenant-a.test/api/files/tenant.pdf', scopes: ['files:read'], expiresIn: '1h', maxUses: 1 });
+  const limitedPage = await tokens.issue({ subject: 'kiosk', name: 'two page views', scopes: ['account:read'], maxUses: 2 });
+  const sharePageSpace = await tokens.issueUrl({ url: `/share/${encodeURIComponent('a b/c')}?lang=en`, expiresIn: '1h', maxUses: 1 });
+  const sharePageResume = await tokens.issueUrl({ url: `/share/${encodeURIComponent('résumé')}?lang=en`, expiresIn: '1h', maxUses: 1 });
+  const sharePageResumeRaw = await tokens.issueUrl({ url: '/share/résumé?lang=fr', expiresIn: '1h', maxUses: 3 });
+  const sharedPage = await tokens.issueUrl({ url: '/shared/s1', subject: 'reader@example.com', scopes: ['reports:read'], expiresIn: '1h' });
+  const sharedFile = await tokens.issueUrl({ url: '/api/shared-files/notes.txt', expiresIn: '1h' });
   const out: Seed = {
     reader: reader.token,
     admin: admin.token,
@@ -40,6 +56,12 @@ export async function seed(file: string): Promise<void> {
     sharePageLiteral: sharePageLiteral.url,
     walkFile: walkFile.url,
     tenantFile: tenantFile.url,
+    limitedPage: limitedPage.token,
+    sharePageSpace: sharePageSpace.url,
+    sharePageResume: sharePageResume.url,
+    sharePageResumeRaw: sharePageResumeRaw.url,
+    sharedPage: sharedPage.url,
+    sharedFile: sharedFile.url,
   };
   await writeFile(file, JSON.stringify(out), { mode: 0o600 });
 }

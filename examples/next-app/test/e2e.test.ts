@@ -164,7 +164,7 @@ describe('proxy.ts', () => {
     expect((await get('/api/admin/stats', forged)).status).toBe(401);
   });
 
-  it('does not spend limited tokens: check: format leaves the one use to the handler', async () => {
+  it('does not spend limited tokens: the proxy checks them (scopes too) without counting, the handler spends the one use', async () => {
     const first = await get('/api/jobs/run', bearer(seed.limited), 'POST');
     expect(first.status).toBe(200);
     expect(await first.json()).toEqual({ ran: true, uses: 1, maxUses: 1 });
@@ -199,6 +199,22 @@ describe('share links', () => {
 });
 
 describe('Server Component (requireToken)', () => {
+  it('a layout and its page both calling requireToken verify once per render: a maxUses: 2 token gives two page views', async () => {
+    const headers = bearer(seed.limitedPage);
+    for (const use of [1, 2]) {
+      const res = await get('/limited', headers);
+      expect(res.status).toBe(200);
+      const html = await res.text();
+      expect(html).toContain(`layout sees use <!-- -->${use}`);
+      expect(html).toContain(`page sees use <!-- -->${use}<!-- --> of <!-- -->2`);
+    }
+    const third = await get('/limited', headers);
+    expect(third.status).toBe(401);
+    // the layout needs no scope, the page needs account:read: one verification, each call's scopes
+    const scope = await get('/limited', bearer(seed.billing));
+    expect(scope.status).toBe(403);
+  });
+
   it('renders for a token with the scope, 401 without one, 403 with the wrong scope', async () => {
     const ok = await get('/account', bearer(seed.reader));
     expect(ok.status).toBe(200);
@@ -277,6 +293,26 @@ describe('a share link opens its own resource only (raw request targets)', () =>
     expect(cafe.body).toContain('Shared report: <!-- -->caf%C3%A9');
   });
 
+  it('share pages whose id needs encoding (a space, a slash, non-ASCII) open with the documented recipe', async () => {
+    const space = await raw(port, seed.sharePageSpace); // /share/a%20b%2Fc: one segment, "a b/c"
+    expect(space.status).toBe(200);
+    expect(space.body).toContain('Shared report: <!-- -->a%20b%2Fc');
+    expect((await raw(port, seed.sharePageSpace)).status).toBe(401); // one use
+
+    const resume = await raw(port, seed.sharePageResume); // /share/r%C3%A9sum%C3%A9
+    expect(resume.status).toBe(200);
+    expect(resume.body).toContain('Shared report: <!-- -->r%C3%A9sum%C3%A9');
+
+    // issued with the raw characters: a browser sends them UTF-8 percent-encoded, in either hex case
+    const resumeRaw = new URL(seed.sharePageResumeRaw, 'http://x');
+    const target = `${resumeRaw.pathname}${resumeRaw.search}`;
+    expect(target.startsWith('/share/r%C3%A9sum%C3%A9?')).toBe(true);
+    expect((await raw(port, target)).status).toBe(200);
+    expect((await raw(port, target.replace(/%C3%A9/g, '%c3%a9'))).status).toBe(200);
+    // another page's id with the same letters is another page
+    expect((await raw(port, target.replace('r%C3%A9sum%C3%A9', 'resume'))).status).toBe(401);
+  });
+
   it('getToken / requireToken never take a share link from the URL', async () => {
     const t = tokenOf(seed.shareFile);
     for (const target of [`/account?token=${t}`, `/x/../account?token=${t}`]) {
@@ -284,6 +320,42 @@ describe('a share link opens its own resource only (raw request targets)', () =>
       expect(res.status, target).toBe(401);
       expect(res.body).toContain('401: not signed in');
     }
+  });
+});
+
+describe('share-link sessions (exchange)', () => {
+  const sessionCookie = (res: { headers: Record<string, string | string[] | undefined> }, name: string) =>
+    ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith(`${name}=`));
+
+  it('proxy.ts exchanges a page link: 303 without the token, a session cookie, and the page renders for the guest', async () => {
+    const res = await raw(port, seed.sharedPage);
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/shared/s1');
+    const cookie = sessionCookie(res, 'share_session')!;
+    expect(cookie).toMatch(/; Path=\/shared\/s1; Max-Age=\d+; HttpOnly; SameSite=Lax/);
+    const page = await raw(port, '/shared/s1', { cookie: cookie.split(';')[0]! });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('A <!-- -->session<!-- --> holding <!-- -->reports:read');
+    // the session opens its own page only, and the link was spent by the exchange
+    expect((await raw(port, '/shared/s2', { cookie: cookie.split(';')[0]! })).status).toBe(401);
+    expect((await raw(port, seed.sharedPage)).status).toBe(401);
+    expect((await raw(port, '/shared/s1')).status).toBe(401);
+  });
+
+  it('exchangeRoute: a confirm page first (nothing spent), its POST exchanges, the session downloads', async () => {
+    for (let i = 0; i < 2; i++) {
+      const preview = await raw(port, seed.sharedFile);
+      expect(preview.status).toBe(200);
+      expect(preview.body).toContain('<form method="post"');
+    }
+    const posted = await raw(port, seed.sharedFile, { 'content-length': '0' }, 'POST');
+    expect(posted.status).toBe(303);
+    expect(posted.headers.location).toBe('/api/shared-files/notes.txt');
+    const cookie = sessionCookie(posted, 'file_session')!.split(';')[0]!;
+    const file = await raw(port, '/api/shared-files/notes.txt', { cookie });
+    expect([file.status, file.body]).toEqual([200, 'demo contents of notes.txt']);
+    expect((await raw(port, '/api/shared-files/other.txt', { cookie })).status).toBe(401);
+    expect((await raw(port, seed.sharedFile, { 'content-length': '0' }, 'POST')).status).toBe(401);
   });
 });
 

@@ -36,3 +36,4 @@ export {
   type LeakEvent,
   type SecretScanningRefusal,
 } from './secret-scanning';
+export { readCookie, DEFAULT_COOKIE, type ExchangeOptions, type ExchangeResult } from './session';

@@ -3,6 +3,7 @@ import { invalid } from './errors';
 import { readHeader, toResponse, verifyError, type RequestLike } from './http';
 import type { CheckOptions } from './options';
 import { evaluateConsume } from './store';
+import { routedPath } from './url';
 import type { Duration, TokenInfo, VerifyErrorCode, VerifyResult } from './types';
 
 // Share-link sessions: open a link once, then browse its page and sub-resources with a short
@@ -165,7 +166,7 @@ export function sessions(ctx: SessionContext) {
     const method = (request.method ?? 'GET').toUpperCase();
     const refuse = (r: Extract<VerifyResult, { ok: false }>): ExchangeResult => ({ ok: false, error: r.error, response: toResponse(r.error) });
     // options are checked before anything is spent
-    const linkPath = pathOf(request.url);
+    const linkPath = routedPath(request.url).path;
     const path = options.session?.path ?? cookiePath(linkPath);
     if (typeof path !== 'string' || !path.startsWith('/') || /[\x00-\x20;,\x7F]/.test(path) || !underPath(linkPath, path)) {
       throw invalid(`session.path must be a path that the link's path is under (got ${JSON.stringify(path)})`);
@@ -239,8 +240,10 @@ export function sessions(ctx: SessionContext) {
     });
     if (!out.ok) return ctx.reject(out.reason, `session refused: ${out.reason}`, raw, record, out.reason === 'insufficient_scope' ? check.required : undefined);
     const prefix = record.url.canonical.slice(SESSION_CANONICAL.length);
-    const path = pathOf(typeof request.url === 'string' ? request.url : '/');
-    if (!underPath(path, prefix)) return ctx.reject('url_mismatch', `the session covers ${prefix}, not this path`, raw, record);
+    // the path as sent, never resolved: `/a.pdf/../../elsewhere` is not under `/a.pdf`
+    const target = routedPath(typeof request.url === 'string' ? request.url : '/');
+    if (target.unsafe) return ctx.reject('url_mismatch', `the request path is not in routable form: ${target.unsafe}`, raw, record);
+    if (!underPath(target.path, prefix)) return ctx.reject('url_mismatch', `the session covers ${prefix}, not this path`, raw, record);
     return { ok: true, token: record };
   }
 

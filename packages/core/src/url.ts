@@ -65,6 +65,19 @@ const DOT = /^\.\.?$/;
  * parser, a router and a file system, so it matches no binding: a link for `/files` must never
  * be opened on `/admin/../files`, which a raw-path router sends to the admin handler.
  */
+/**
+ * @internal The path of a request target as the server routes it (raw, only the hex case of
+ * escapes made one), and why it matches no binding or session when it holds a dot segment or a
+ * backslash. For share-link sessions, which compare paths outside `canonicalize`.
+ */
+export function routedPath(url: string): { path: string; unsafe?: string } {
+  const absolute = /^[A-Za-z][A-Za-z0-9+.-]*:/.test(url);
+  const raw = rawPathOf(url, absolute) || '/';
+  const unsafe = unsafePathReason(raw);
+  const path = raw.replace(/%[0-9a-f]{2}/gi, (m) => m.toUpperCase());
+  return unsafe ? { path, unsafe } : { path };
+}
+
 function unsafePathReason(rawPath: string): string | undefined {
   if (rawPath.includes('\\') || /%5c/i.test(rawPath)) return 'the path holds a backslash';
   for (const segment of rawPath.split('/')) {

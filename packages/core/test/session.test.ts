@@ -55,6 +55,12 @@ describe('exchange', () => {
     // a link token is never accepted from the cookie
     const other = await tokens.issueUrl({ url: 'http://example.com/share/abc', maxUses: null });
     expect(await code(auth('http://example.com/share/abc', { cookie: `tka_session=${other.token}` }))).toBe('url_mismatch');
+    // the path as sent, never resolved (a raw request target, as Node and Koa hand it over)
+    for (const target of ['/share/abc/../admin', '/share/abc/%2e%2e/admin', '/share/abc/..%5cadmin', '/share/abc\\..\\admin']) {
+      const r = await tokens.authenticate({ headers: cookie, url: target, method: 'GET' }, { cookie: 'tka_session' });
+      expect(r.ok ? 'ok' : r.error.code).toBe('url_mismatch');
+    }
+    expect((await tokens.authenticate({ headers: cookie, url: '/share/abc/img.png', method: 'GET' }, { cookie: 'tka_session' })).ok).toBe(true);
     // garbage in the cookie is malformed, without a store call
     expect(await code(auth('http://example.com/share/abc', { cookie: 'tka_session=nope' }))).toBe('malformed');
   });

@@ -33,7 +33,8 @@ export function tokenAuth<User = unknown, Key extends string = 'token', Passthro
   if (!options || typeof options !== 'object' || !options.tokens || typeof options.tokens.authenticate !== 'function') {
     throw new TokenAccessError('invalid_argument', msg('tokenAuth needs { tokens } (createTokenAccess({ store }))'));
   }
-  const { tokens, passthrough = false, loadSubject, getToken } = options;
+  const { tokens, passthrough = false, loadSubject, getToken, cookie } = options;
+  const subjectKinds = new Set<string>(options.subjectKinds ?? ['access']);
   const key = options.key ?? 'token';
   if (typeof key !== 'string' || key.length === 0) throw new TokenAccessError('invalid_argument', msg('key must be a non-empty string'));
   const onError = options.onError ?? respondTokenError;
@@ -47,8 +48,13 @@ export function tokenAuth<User = unknown, Key extends string = 'token', Passthro
     authOptions.mode = options.mode;
   }
   if (options.header) authOptions.header = options.header;
+  if (cookie !== undefined) {
+    if (typeof cookie !== 'string' || cookie.length === 0) throw new TokenAccessError('invalid_argument', msg('cookie must be a cookie name'));
+    authOptions.cookie = cookie;
+  }
 
-  const urlTokens = authOptions.urlTokens === true;
+  // a URL token is compared with the request URL, and a session with its path
+  const withUrl = authOptions.urlTokens === true || cookie !== undefined;
   const withGetToken = (ctx: TokenContext): AuthenticateOptions => (getToken ? { ...authOptions, getToken: () => getToken(ctx) } : authOptions);
 
   const middleware = async (ctx: TokenContext, next: () => Promise<unknown>): Promise<void> => {
@@ -57,7 +63,7 @@ export function tokenAuth<User = unknown, Key extends string = 'token', Passthro
     // The URL matters only for URL tokens: the origin this server serves plus the raw request
     // target, as the router routes it (never `ctx.href`, which trusts an absolute-form target's
     // authority, and never a resolved path). No URL (a bad or missing Host): no URL token is read.
-    const url = urlTokens ? requestUrl(ctx) : undefined;
+    const url = withUrl ? requestUrl(ctx) : undefined;
     const request: RequestLike = { headers: ctx.headers, method: ctx.method, ...(url !== undefined ? { url } : {}) };
     let result: VerifyResult;
     try {
@@ -72,7 +78,8 @@ export function tokenAuth<User = unknown, Key extends string = 'token', Passthro
     }
     if (!result.ok) return fail(ctx, result.error, next);
     state[key] = result.token;
-    if (loadSubject && result.token.subject !== undefined) {
+    // a share link's opener is a guest, not its issuer: owners load for the kinds asked for only
+    if (loadSubject && result.token.subject !== undefined && subjectKinds.has(result.token.kind)) {
       let user: User | null | undefined;
       try {
         user = await loadSubject(result.token.subject, result.token, ctx);

@@ -25,7 +25,7 @@ export type TokenState<User = unknown, Key extends string = 'token', Passthrough
       tokenError?: VerifyError;
     }
   : { [K in Key]: TokenInfo }) & {
-  /** The owner, when `loadSubject` is configured and the token has a subject. */
+  /** The owner, when `loadSubject` is configured and the token has a subject (access tokens only, by default: a share link's opener is a guest). */
   user?: User;
 };
 
@@ -72,11 +72,25 @@ export interface TokenAuthOptions<User = unknown, Key extends string = 'token', 
   header?: AuthenticateOptions['header'];
   /**
    * Loads the owner of the token (Shield's `auth()->user()`) onto `ctx.state.user`. Called only
-   * for tokens with a `subject`. Returning null or undefined refuses the request with 401
+   * for tokens with a `subject` whose kind is in `subjectKinds` (access tokens by default). Returning null or undefined refuses the request with 401
    * `invalid_token` (the owner is gone); a throw answers 503 `unavailable` and is emitted on
    * `app.on('error')`.
    */
   loadSubject?: (subject: string, token: TokenInfo, ctx: TokenContext) => User | null | undefined | Promise<User | null | undefined>;
+  /**
+   * The token kinds `loadSubject` runs for. Whoever opens a share link (a `'url'` token, or the
+   * session it was exchanged for) is a guest holding the link's scopes, not the link's issuer,
+   * so by default only access tokens load an owner and `ctx.state.user` stays undefined for a
+   * guest. Add `'url'` (or `'session'`) only where the link's subject should act as the user.
+   * @default ['access']
+   */
+  subjectKinds?: ReadonlyArray<TokenInfo['kind']>;
+  /**
+   * Also accept a share-link session token from this cookie (core's `authenticate({ cookie })`,
+   * after `shareLink` exchanged the link): checked against this request's path, never counted.
+   * @default none
+   */
+  cookie?: string;
   /**
    * Answers a refusal. The default ({@link respondTokenError}) writes the RFC 6750 response
    * directly: status, `WWW-Authenticate`, `Cache-Control: no-store`, JSON `{ error, message }`.

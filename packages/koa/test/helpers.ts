@@ -45,7 +45,10 @@ export function brokenStore(): TokenStore {
 
 export interface RawResponse {
   status: number;
+  /** The last value of each header, by lower-case name. */
   headers: Record<string, string>;
+  /** Every header line in order, `[lower-case name, value]`: repeated headers (Set-Cookie) each once. */
+  headerLines: [string, string][];
   body: string;
 }
 
@@ -68,7 +71,8 @@ export function rawRequest(srv: Running, requestLine: string, headers: Record<st
       const split = text.indexOf('\r\n\r\n');
       const lines = text.slice(0, split).split('\r\n');
       const out: Record<string, string> = {};
-      for (const line of lines.slice(1)) out[line.slice(0, line.indexOf(':')).toLowerCase()] = line.slice(line.indexOf(':') + 1).trim();
+      const headerLines: [string, string][] = lines.slice(1).map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]);
+      for (const [name, value] of headerLines) out[name] = value;
       let body = text.slice(split + 4);
       if (out['transfer-encoding'] === 'chunked') {
         let decoded = '';
@@ -81,7 +85,7 @@ export function rawRequest(srv: Running, requestLine: string, headers: Record<st
         }
         body = decoded;
       }
-      resolve({ status: Number(lines[0]!.split(' ')[1]), headers: out, body: Buffer.from(body, 'latin1').toString('utf8') });
+      resolve({ status: Number(lines[0]!.split(' ')[1]), headers: out, headerLines, body: Buffer.from(body, 'latin1').toString('utf8') });
     });
   });
 }

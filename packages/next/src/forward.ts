@@ -49,7 +49,8 @@ export function stripClaims(headers: Headers, names: Required<ForwardHeaders>): 
 /** @internal */
 export function setClaims(headers: Headers, names: Required<ForwardHeaders>, token: TokenInfo): void {
   headers.set(names.id, token.id);
-  if (token.subject !== undefined) headers.set(names.subject, encodeURIComponent(token.subject));
+  // A share link's opener is a guest, not the link's issuer: no subject for URL or session tokens.
+  if (token.subject !== undefined && token.kind === 'access') headers.set(names.subject, encodeURIComponent(token.subject));
   headers.set(names.scopes, token.scopes.join(' '));
 }
 

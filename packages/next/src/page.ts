@@ -1,4 +1,5 @@
 import type { ScopeMode, TokenAccess, VerifyResult } from '@tokenaccess/core';
+import { headers } from 'next/headers.js';
 import { setupError } from './errors';
 
 /** What a page receives as `searchParams` (awaited or not), or a `URLSearchParams`. */
@@ -24,6 +25,13 @@ export interface VerifyPageTokenOptions {
   mode?: ScopeMode;
   /** @default 'GET' (a page render) */
   method?: string;
+  /**
+   * The share-link session cookie (where `tokenProxy`'s `exchange` rule or `exchangeRoute` put
+   * the session): the page then also opens for a live session covering its path, read from the
+   * request's cookies (`await headers()`); a link token still in the URL is verified as before.
+   * @default none (share links only)
+   */
+  cookie?: string;
 }
 
 /**
@@ -68,5 +76,10 @@ export async function verifyPageToken(options: VerifyPageTokenOptions): Promise<
     }
   }
   const url = pairs.length ? `${pathname}?${pairs.join('&')}` : pathname;
+  if (options.cookie) {
+    // a session is checked against the page's path: give core the URL and the request's cookies
+    const request = { url, headers: await headers(), method: method ?? 'GET' };
+    return tokens.authenticate(request, { cookie: options.cookie, ...(scopes ? { scopes } : {}), ...(mode ? { mode } : {}) });
+  }
   return tokens.verifyUrl(url, { method: method ?? 'GET', ...(scopes ? { scopes } : {}), ...(mode ? { mode } : {}) });
 }

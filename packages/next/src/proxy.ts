@@ -16,6 +16,8 @@ import { setupError } from './errors';
 import { assertScopes } from './scopes';
 import { type ForwardHeaders, resolveForwardHeaders, setClaims, stripClaims } from './forward';
 import { type PathMatcher, decodePathname, toPredicate } from './match';
+import type { ExchangeOptions } from './exchange';
+import { servedRequest } from './served';
 
 /** One path rule of {@link tokenProxy}. The first rule that matches a request decides. */
 export interface TokenProxyRule {
@@ -31,9 +33,11 @@ export interface TokenProxyRule {
   mode?: ScopeMode;
   /**
    * How a Bearer token is checked:
-   * - `'verify'`: a full verification (one store round trip). A token with `maxUses` spends a
-   *   use here and another in the handler, so don't send limited tokens through such a rule.
-   * - `'format'`: presence, prefix and checksum only; no store is asked and nothing is spent.
+   * - `'verify'`: every rule of a verification (one store read: unknown, revoked, disabled,
+   *   expired, used up, scopes) without spending a use or writing anything (core's
+   *   `count: false`), so a token with `maxUses` reaches the handler, whose verification is its
+   *   one use.
+   * - `'format'`: presence, prefix and checksum only; no store is asked.
    * @default 'verify'
    */
   check?: 'verify' | 'format';
@@ -45,6 +49,15 @@ export interface TokenProxyRule {
    * @default true
    */
   urlTokens?: boolean;
+  /**
+   * Exchange a share link on this path for a session (core's `tokens.exchange`): a request
+   * carrying a well-formed URL token is answered here with core's response (a 303 to the same
+   * URL without the token and a session cookie, the confirm page, or the refusal), spending
+   * the link's use; the page then reads the session cookie (`verifyPageToken({ cookie })`).
+   * `true` uses core's defaults; `cookie` here should match the proxy's and the page's.
+   * @default false
+   */
+  exchange?: boolean | ExchangeOptions;
 }
 
 /** Options of {@link tokenProxy}. */
@@ -57,8 +70,15 @@ export interface TokenProxyOptions {
   /** Replaces token extraction (as in core's `authenticate`). */
   getToken?: AuthenticateOptions['getToken'];
   /**
+   * Also accept a share-link session token from this cookie (core's `authenticate({ cookie })`),
+   * checked like a Bearer token. @default none
+   */
+  cookie?: string;
+  /**
    * Forward the verified token's id, subject and scopes to the app as request headers. Client
    * copies of these headers are removed on every request the proxy sees, forwarding or not.
+   * The subject is forwarded for access tokens only: whoever opens a share link (a URL or
+   * session token) is a guest, not the link's issuer.
    * `true` uses the default names (`x-tokenaccess-id`, `-subject`, `-scopes`).
    * @default false
    */
@@ -83,8 +103,9 @@ const ALL_BUT_OPTIONS = (m: string) => m !== 'OPTIONS';
  *
  * It is a first gate only: route handlers and pages verify again (`withToken`,
  * `requireToken`, `verifyPageToken`), as Next's own guidance asks since CVE-2025-29927 showed
- * a middleware can be skipped. URL tokens are format-checked here and verified (spent) only by
- * the handler; see `check` for tokens with a use limit.
+ * a middleware can be skipped. Nothing is spent here: Bearer tokens are checked without
+ * counting a use (`check`), URL tokens are format-checked and verified (spent) only by the
+ * handler.
  *
  * Rules match the path as Next routes it: `request.nextUrl.pathname` (dot segments already
  * resolved by Next), each segment percent-decoded except an encoded `/` (`/api/%61dmin` is
@@ -115,7 +136,7 @@ export function tokenProxy(options: TokenProxyOptions): (request: NextRequest) =
     throw setupError('tokenProxy needs `tokens` (the object createTokenAccess returns)');
   }
   if (!Array.isArray(options.rules)) throw setupError('tokenProxy needs `rules`: an array of { match, scopes }');
-  const { tokens, header, getToken, onError } = options;
+  const { tokens, header, getToken, cookie, onError } = options;
   const names = resolveForwardHeaders(typeof options.forward === 'object' ? options.forward : undefined);
   const forward = options.forward !== undefined && options.forward !== false;
   const rules = options.rules.map((rule) => {
@@ -124,13 +145,13 @@ export function tokenProxy(options: TokenProxyOptions): (request: NextRequest) =
       throw setupError(`rule check must be 'verify' or 'format' (got ${JSON.stringify(rule.check)})`);
     }
     assertScopes(rule.scopes, 'rule scopes');
+    if (rule.exchange && rule.urlTokens === false) throw setupError('a rule with `exchange` takes URL tokens: drop `urlTokens: false`');
     if (rule.check === 'format' && rule.scopes?.length) {
       throw setupError(`a rule with check: 'format' cannot check scopes (${rule.scopes.join(' ')}): that needs the store, use check: 'verify'`);
     }
     const methods = rule.methods ? new Set(rule.methods.map((m) => m.toUpperCase())) : null;
     return { rule, test: toPredicate(rule.match), method: methods ? (m: string) => methods.has(m) : ALL_BUT_OPTIONS };
   });
-  let warned = false;
   const headerName = header ?? 'authorization';
   const bare = headerName.toLowerCase() !== 'authorization';
 
@@ -141,6 +162,18 @@ export function tokenProxy(options: TokenProxyOptions): (request: NextRequest) =
   const pass = (request: NextRequest, headers: Headers, changed: boolean, token?: TokenInfo, rule?: TokenProxyRule) => {
     if (options.next) return options.next(request, { headers, ...(token ? { token } : {}), ...(rule ? { rule } : {}) });
     return changed ? NextResponse.next({ request: { headers } }) : NextResponse.next();
+  };
+
+  const exchangeLink = async (request: NextRequest, exchangeOptions: ExchangeOptions): Promise<Response> => {
+    const served = await servedRequest(request);
+    if (!served) return refuse('invalid_request', request);
+    const { response } = await tokens.exchange(served, { ...(cookie ? { cookie } : {}), ...exchangeOptions });
+    // core redirects to a relative URL; Next's proxy adapter parses a Location as an absolute one
+    const location = response.headers.get('location');
+    if (location === null) return response;
+    const headers = new Headers(response.headers);
+    headers.set('location', new URL(location, served.url).href);
+    return new Response(response.body, { status: response.status, headers });
   };
 
   return async function tokenProxyHandler(request: NextRequest): Promise<Response> {
@@ -160,7 +193,9 @@ export function tokenProxy(options: TokenProxyOptions): (request: NextRequest) =
     const urlTokens = rule.urlTokens === false || getToken ? [] : request.nextUrl.searchParams.getAll(tokens.urlParam);
     if (urlTokens.length > 0) {
       if (urlTokens.length > 1 || parseBearer(request.headers.get(headerName), bare) !== undefined) return refuse('invalid_request', request);
-      return wellFormed(urlTokens[0]!) ? pass(request, headers, stripped, undefined, rule) : refuse('malformed', request);
+      if (!wellFormed(urlTokens[0]!)) return refuse('malformed', request);
+      if (rule.exchange) return exchangeLink(request, rule.exchange === true ? {} : rule.exchange);
+      return pass(request, headers, stripped, undefined, rule);
     }
 
     if (rule.check === 'format') {
@@ -171,24 +206,24 @@ export function tokenProxy(options: TokenProxyOptions): (request: NextRequest) =
         return refuse('invalid_request', request);
       }
       if (raw === null) return refuse('invalid_request', request);
+      // no header: the session cookie, when one is configured (core's order)
+      if ((raw === undefined || raw === '') && cookie && !getToken) raw = request.cookies.get(cookie)?.value;
       if (raw === undefined || raw === '') return refuse('missing', request);
       return wellFormed(raw) ? pass(request, headers, stripped, undefined, rule) : refuse('malformed', request);
     }
 
+    // `count: false`: every rule of a verification, nothing spent or written; the handler's
+    // verification is the token's use.
     const result = await tokens.authenticate(request, {
       urlTokens: false,
+      count: false,
       ...(rule.scopes ? { scopes: rule.scopes } : {}),
       ...(rule.mode ? { mode: rule.mode } : {}),
       ...(header ? { header } : {}),
       ...(getToken ? { getToken } : {}),
+      ...(cookie ? { cookie } : {}),
     });
     if (!result.ok) return onError ? onError(result.error, request) : toResponse(result.error);
-    if (result.token.maxUses !== undefined && !warned) {
-      warned = true;
-      console.warn(
-        `[tokenaccess] [next] tokenProxy verified a token with maxUses on ${pathname}: that spent one of its uses, and the handler's verification spends another. Give this path's rule check: 'format'.`,
-      );
-    }
     if (forward) setClaims(headers, names, result.token);
     return pass(request, headers, stripped || forward, result.token, rule);
   };

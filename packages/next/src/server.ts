@@ -1,6 +1,7 @@
 import type { AuthenticateOptions, TokenAccess, TokenInfo, VerifyError, VerifyResult } from '@tokenaccess/core';
 import { headers } from 'next/headers.js';
 import { setupError } from './errors';
+import { verifyOnce } from './memo';
 
 /** Options of {@link getToken} and {@link requireToken}. */
 export interface ServerTokenOptions extends Omit<AuthenticateOptions, 'urlTokens'> {
@@ -63,8 +64,13 @@ export class TokenRequiredError extends Error {
  * component does not see its URL (use {@link verifyPageToken} for share-link pages). Returns
  * core's result; it never throws for a bad token.
  *
- * Each call is one verification: call it once per request and pass the token down (a token
- * with `maxUses` spends a use per call).
+ * One verification per request: while a Server Component tree renders, calls share one
+ * verification through React's `cache()` (per request and token source), so a layout and its
+ * page, or `generateMetadata` and the page, spend one use of a limited token, not two; each
+ * call's own `scopes` are checked on that token. Outside a render (route handlers, Server
+ * Actions) React keeps no per-request cache and each call verifies: call it once there. A
+ * custom `getToken` is told apart by identity, so define it once (or bind it with
+ * {@link createNextAuth}) rather than inline per call.
  *
  * @example
  * ```tsx
@@ -81,7 +87,8 @@ export async function getToken(options: ServerTokenOptions): Promise<VerifyResul
   }
   // requireToken passes its own options through: keep its keys out of core's.
   const { tokens, onError: _onError, interrupts: _interrupts, ...check } = options as RequireTokenOptions;
-  return tokens.authenticate({ headers: await headers(), method: 'GET' }, { ...check, urlTokens: false });
+  const requestHeaders = await headers();
+  return verifyOnce(tokens, check, () => tokens.authenticate({ headers: requestHeaders, method: 'GET' }, { ...check, urlTokens: false }));
 }
 
 /**

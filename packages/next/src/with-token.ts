@@ -2,6 +2,7 @@ import { type AuthenticateOptions, type TokenAccess, type TokenInfo, type Verify
 import type { NextRequest } from 'next/server.js';
 import { setupError } from './errors';
 import { assertScopes } from './scopes';
+import { servedUrl } from './served';
 
 /** Options of {@link withToken}. */
 export interface WithTokenOptions extends AuthenticateOptions {
@@ -16,25 +17,6 @@ export interface WithTokenOptions extends AuthenticateOptions {
 
 /** A route handler that also receives the verified token. `Ctx` is whatever Next passes (`{ params: Promise<…> }`). */
 export type TokenRouteHandler<Ctx> = (request: NextRequest, ctx: Ctx, token: TokenInfo) => Response | Promise<Response>;
-
-/** `host[:port]`: a DNS name or IPv4 address, or a bracketed IPv6 address. */
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
-
-/**
- * @internal The URL core compares a URL token's binding with: the path and query Next routed
- * (`request.url`, whose dot segments Next has already resolved: the raw target is not available
- * to a route handler), under the origin this server serves the request on: the protocol Next
- * decided (TLS, or its own reading of `X-Forwarded-Proto`) and the `Host` header. Not the
- * origin of `request.url`, which under `next start` is the listening address
- * (`http://localhost:3000`), and never the authority of an absolute-form request target. Without
- * a well-formed Host the URL is path-only, so a binding with an origin cannot match (fail closed).
- */
-function servedUrl(request: Pick<Request, 'url' | 'headers'>): string {
-  const url = new URL(request.url);
-  const host = request.headers.get('host');
-  const path = `${url.pathname}${url.search}`;
-  return host && HOST.test(host) ? `${url.protocol}//${host}${path}` : path;
-}
 
 /**
  * Wraps an App Router route handler: the request is verified (Bearer header, or a URL token in

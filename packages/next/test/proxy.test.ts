@@ -151,15 +151,25 @@ describe('tokenProxy', () => {
     expect((await proxy(req('/api/limited/job', { authorization: 'Bearer a b' }))).status).toBe(400);
   });
 
-  it('warns once when a full check spends a use of a limited token', async () => {
+  it('the default check spends nothing: a maxUses: 1 token passes every time, keeps its use, and is still held to every rule', async () => {
     const { proxy, tokens } = await setup();
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    const limited = await tokens.issue({ subject: 'eve', name: 'two-shot', maxUses: 2 });
-    expect(passed(await proxy(req('/api/jobs', bearer(limited.token))))).toBe(true);
-    expect(passed(await proxy(req('/api/jobs', bearer(limited.token))))).toBe(true);
-    expect((await proxy(req('/api/jobs', bearer(limited.token)))).status).toBe(401);
-    expect(warn).toHaveBeenCalledTimes(1);
-    expect(String(warn.mock.calls[0]![0])).toMatch(/^\[tokenaccess\] \[next\] .*check: 'format'/);
+    const limited = await tokens.issue({ subject: 'eve', name: 'one-shot', scopes: ['files:read'], maxUses: 1 });
+    for (let i = 0; i < 3; i++) expect(passed(await proxy(req('/api/files/7', bearer(limited.token))))).toBe(true);
+    expect((await tokens.get(limited.info.id))?.uses).toBe(0); // nothing counted, nothing written
+    // the scope check is the proxy's too, still without spending
+    const scope = await proxy(req('/api/admin/stats', bearer(limited.token)));
+    expect(scope.status).toBe(403);
+    // the handler's verification is the one use; after it the proxy refuses the token itself
+    expect((await tokens.verify(limited.token)).ok).toBe(true);
+    const spent = await proxy(req('/api/files/7', bearer(limited.token)));
+    expect(spent.status).toBe(401);
+    expect(spent.headers.get('www-authenticate')).toContain('used up');
+    // a disabled token is refused at the gate, and nothing is spent by the refusal
+    const other = await tokens.issue({ subject: 'eve', name: 'two-shot', maxUses: 2 });
+    await tokens.disable(other.info.id);
+    expect((await proxy(req('/api/jobs', bearer(other.token)))).status).toBe(401);
+    await tokens.enable(other.info.id);
+    expect((await tokens.get(other.info.id))?.uses).toBe(0);
   });
 
   it('skips OPTIONS preflights by default and honours methods', async () => {

@@ -1,5 +1,5 @@
 import { TokenAccessError, createTokenAccess, memoryStore } from '@tokenaccess/core';
-import { compilePattern, getToken, readForwardedClaims, tokenProxy, verifyPageToken, withToken } from '@tokenaccess/next';
+import { compilePattern, createNextAuth, exchangeRoute, getToken, readForwardedClaims, tokenProxy, verifyPageToken, withToken } from '@tokenaccess/next';
 import { describe, expect, it } from 'vitest';
 
 const tokens = createTokenAccess({ store: memoryStore() });
@@ -34,6 +34,13 @@ const mistakes: [string, () => unknown][] = [
   // @ts-expect-error tokens is required
   ['verifyPageToken without tokens', () => verifyPageToken({ pathname: '/p', searchParams: {} })],
   ['verifyPageToken with a relative pathname', () => verifyPageToken({ tokens, pathname: 'share?x', searchParams: {} })],
+  // @ts-expect-error tokens is required
+  ['createNextAuth without tokens', () => createNextAuth(undefined)],
+  // @ts-expect-error tokens is required
+  ['exchangeRoute without tokens', () => exchangeRoute(undefined)],
+  ['exchangeRoute with a handler but no session cookie', () => exchangeRoute(tokens, { handler })],
+  ['exchangeRoute with a bad scope', () => exchangeRoute(tokens, { scopes: ['a b'] })],
+  ['an exchange rule that refuses URL tokens', () => tokenProxy({ tokens, rules: [{ match: '/s/:id', exchange: true, urlTokens: false }] })],
 ];
 
 describe('setup errors', () => {

@@ -1,9 +1,8 @@
-import { requireToken } from '@tokenaccess/next';
-import { tokens } from '../../lib/tokens';
+import { requireToken } from '../../lib/auth';
 
 // A Server Component: the token comes from the request's Authorization header (await headers()).
 export default async function AccountPage() {
-  const token = await requireToken({ tokens }, ['account:read']);
+  const token = await requireToken(['account:read']);
   return (
     <main>
       <h1>Account</h1>
