@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { TokenAccess, TokenInfo } from '@tokenaccess/core';
-import { requestOrigin, requireAnyScope, requireScopes, tokenAuth, type TokenState } from '@tokenaccess/koa';
+import { requestOrigin, requireAnyScope, requireScopes, shareLink, tokenAuth, type TokenState } from '@tokenaccess/koa';
 import { readJson } from './body';
 import { jsonErrors } from './errors';
 import { type User, type Users, createUsers } from './users';
@@ -132,7 +132,11 @@ export function createApp({ tokens, files, users = createUsers() }: AppOptions):
 
   // --- Single protected routes, opened by URL tokens (or a Bearer token with the scope) -----
   const links = new Router<State>();
-  links.get('/files/:name', tokenAuth({ tokens, urlTokens: true, scopes: ['files:download'] }), async (ctx) => {
+  // The link is exchanged once for a short session cookie (303 to the URL without the token),
+  // then the file is served to that cookie: the token leaves the address bar and the history.
+  // `?confirm` links answer a page whose POST spends the use, so link previews never burn them.
+  const session = { cookie: 'file_session', session: { ttl: '10m' as const } };
+  links.get('/files/:name', shareLink(tokens, session), tokenAuth({ tokens, cookie: session.cookie, scopes: ['files:download'] }), async (ctx) => {
     const name = ctx.params.name!;
     const path = join(files, name);
     const info = FILE_NAME.test(name) ? await stat(path).catch(() => null) : null;

@@ -46,9 +46,9 @@ Try it (needs curl and jq; alice and bob are the demo users, X-Demo-User stands 
   curl -si -X POST ${base}/api/users -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"name":"Carol","email":"carol@example.com"}' -w '\\n'
   curl -si ${base}/api/users -w '\\n'
 
-  # 3. a one-time share link for a large file: the second download is refused
+  # 3. a one-time share link for a large file, opened once for a session cookie: the second open is refused
   LINK=$(curl -s -X POST ${base}/api/files/dataset.csv/share -H "Authorization: Bearer $TOKEN" | jq -r .url); echo "$LINK"
-  curl -s -o /dev/null -w '%{http_code} %{size_download} bytes\\n' "$LINK"
+  JAR=$(mktemp); curl -sL -b "$JAR" -c "$JAR" -o /dev/null -w '%{http_code} %{size_download} bytes\\n' "$LINK"
   curl -s -w '\\n%{http_code}\\n' "$LINK"
 
   # 4. a cron URL good for 3 runs of one exact export; a changed parameter is refused

@@ -121,8 +121,16 @@ describe('/api group', () => {
   });
 });
 
+/** Opens a share link as a browser does: 303 + session cookie, then the URL without the token. */
+async function open(url: string): Promise<{ exchange: Response; page?: Response }> {
+  const exchange = await fetch(url, { redirect: 'manual' });
+  if (exchange.status !== 303) return { exchange };
+  const cookie = exchange.headers.get('set-cookie')!.split(';')[0]!;
+  return { exchange, page: await fetch(new URL(exchange.headers.get('location')!, url), { headers: { cookie } }) };
+}
+
 describe('one-time share link', () => {
-  it('streams the file once, then refuses', async () => {
+  it('is exchanged once for a session cookie that streams the file; the link is then refused', async () => {
     const { token } = await issue(['files:share']);
     const res = await fetch(`${base}/api/files/dataset.csv/share`, { method: 'POST', headers: auth(token) });
     expect(res.status).toBe(201);
@@ -130,34 +138,43 @@ describe('one-time share link', () => {
     expect(maxUses).toBe(1);
     expect(url).toMatch(new RegExp(`^${base}/files/dataset\\.csv\\?token=tka_`));
 
-    const first = await fetch(url);
-    expect(first.status).toBe(200);
-    expect(first.headers.get('content-disposition')).toBe('attachment; filename="dataset.csv"');
-    expect((await first.arrayBuffer()).byteLength).toBe(BIG);
-    const second = await fetch(url);
-    expect(second.status).toBe(401);
-    expect(await second.json()).toEqual({ error: 'invalid_token', message: 'The access token has been used up.' });
+    const first = await open(url);
+    expect(first.exchange.status).toBe(303);
+    expect(first.exchange.headers.get('location')).toBe('/files/dataset.csv');
+    expect(first.exchange.headers.get('set-cookie')).toMatch(/^file_session=tka_\w+; Path=\/files\/dataset\.csv; Max-Age=600; HttpOnly; SameSite=Lax$/);
+    expect(first.page!.status).toBe(200);
+    expect(first.page!.headers.get('content-disposition')).toBe('attachment; filename="dataset.csv"');
+    expect((await first.page!.arrayBuffer()).byteLength).toBe(BIG);
+    const second = await open(url);
+    expect(second.exchange.status).toBe(401);
+    expect(await second.exchange.json()).toEqual({ error: 'invalid_token', message: 'The access token has been used up.' });
+    // without the cookie the file is not served
+    expect((await fetch(`${base}/files/dataset.csv`)).status).toBe(401);
   });
 
   it('a link for one file does not open another; unknown files cannot be shared', async () => {
     const { token } = await issue(['files:share']);
     const { url } = (await (await fetch(`${base}/api/files/small.txt/share`, { method: 'POST', headers: auth(token) })).json()) as { url: string };
-    expect((await fetch(url.replace('small.txt', 'dataset.csv'))).status).toBe(401);
-    expect(await (await fetch(url)).text()).toBe('hello');
+    expect((await open(url.replace('small.txt', 'dataset.csv'))).exchange.status).toBe(401);
+    const opened = await open(url);
+    expect(await opened.page!.text()).toBe('hello');
+    // the session opens its own file only
+    const cookie = opened.exchange.headers.get('set-cookie')!.split(';')[0]!;
+    expect((await fetch(`${base}/files/dataset.csv`, { headers: { cookie } })).status).toBe(401);
     expect((await fetch(`${base}/api/files/..%2Fetc%2Fpasswd/share`, { method: 'POST', headers: auth(token) })).status).toBe(404);
     expect((await fetch(`${base}/api/files/nope.txt/share`, { method: 'POST', headers: auth(token) })).status).toBe(404);
   });
 
-  it('maxUses: 10 under 200 concurrent downloads → exactly 10 × 200', async () => {
+  it('maxUses: 10 under 200 concurrent opens → exactly 10 sessions', async () => {
     const { token } = await issue(['files:share']);
     const res = await fetch(`${base}/api/files/small.txt/share`, { method: 'POST', headers: { ...auth(token), ...json }, body: '{"maxUses":10}' });
     const { url } = (await res.json()) as { url: string };
     const statuses = await Promise.all(Array.from({ length: 200 }, async () => {
-      const r = await fetch(url);
+      const r = await fetch(url, { redirect: 'manual' });
       await r.arrayBuffer();
       return r.status;
     }));
-    expect(statuses.filter((s) => s === 200)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 303)).toHaveLength(10);
     expect(statuses.filter((s) => s === 401)).toHaveLength(190);
   });
 });

@@ -45,7 +45,11 @@ describe.each(['memory:', 'pglite:', PG, REDIS])('TOKENACCESS_STORE=%s', (url) =
       const { token } = (await issued.json()) as { token: string };
       expect((await fetch(`${base}/api/users`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
       const share = (await (await fetch(`${base}/api/files/report.txt/share`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).json()) as { url: string };
-      expect(await (await fetch(share.url)).text()).toBe('quarterly numbers');
+      // opened as a browser does: 303 + session cookie, then the file for the cookie
+      const exchanged = await fetch(share.url, { redirect: 'manual' });
+      expect(exchanged.status).toBe(303);
+      const cookie = exchanged.headers.get('set-cookie')!.split(';')[0]!;
+      expect(await (await fetch(new URL(exchanged.headers.get('location')!, share.url), { headers: { cookie } })).text()).toBe('quarterly numbers');
       expect((await fetch(share.url)).status).toBe(401);
       const listed = (await (await fetch(`${base}/auth/tokens`, { headers: { 'x-demo-user': 'alice' } })).json()) as { items: { kind: string }[] };
       // (a used-up share link may already be gone: Redis deletes it on its last use)

@@ -1,6 +1,6 @@
 import { parseDuration } from './duration';
 import { invalid } from './errors';
-import { readHeader, toResponse, verifyError, type RequestLike } from './http';
+import { parseBearer, readHeader, toResponse, type RequestLike } from './http';
 import type { CheckOptions } from './options';
 import { evaluateConsume } from './store';
 import { routedPath } from './url';
@@ -175,6 +175,10 @@ export function sessions(ctx: SessionContext) {
     if (options.scopes) check.scopes = options.scopes;
     if (options.mode) check.mode = options.mode;
 
+    // one credential per request, as authenticate rules: a link opened with a Bearer token too is refused
+    if (parseBearer(readHeader(request.headers, 'authorization'), false) !== undefined) {
+      return refuse(ctx.reject('invalid_request', 'a Bearer token and a URL token were both presented', undefined) as Extract<VerifyResult, { ok: false }>);
+    }
     if (options.confirm && (method === 'GET' || method === 'HEAD')) {
       // a preview fetches this page: nothing is spent, but a dead link is refused at once
       const peek = await ctx.checkUrl(request.url, 'GET', { ...check, count: false });

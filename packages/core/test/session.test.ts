@@ -6,6 +6,7 @@ const cookieOf = (r: Response) => {
   const set = r.headers.get('set-cookie') ?? '';
   return { raw: set, value: /^tka_session=([^;]+)/.exec(set)?.[1] ?? '' };
 };
+const share0 = (s: { url: string }) => s.url;
 const get = (url: string, headers: Record<string, string> = {}, method = 'GET') => new Request(url, { method, headers });
 
 describe('exchange', () => {
@@ -144,6 +145,8 @@ describe('exchange', () => {
 
   it('refusals are RFC 6750 responses; bad options are typed errors', async () => {
     const tokens = createTokenAccess({ store: memoryStore() });
+    const both = await tokens.exchange(get(share0(await tokens.issueUrl({ url: 'https://example.com/b' })), { authorization: 'Bearer tka_x' }));
+    expect(both).toMatchObject({ ok: false, error: { code: 'invalid_request', status: 400 } });
     const none = await tokens.exchange(get('https://example.com/x'));
     expect(none).toMatchObject({ ok: false, error: { code: 'missing' } });
     expect(none.response.status).toBe(401);

@@ -1,13 +1,15 @@
 import type { ConsumePolicy } from '@tokenaccess/core/store';
 import type { Document } from 'mongodb';
-import { REFILE, missing } from './document';
+import { REFILE, effectiveUses, missing } from './document';
 
 /**
  * The filter and update of the one `findOneAndUpdate` that is `consume`'s atomic step. The
- * filter matches exactly the records core's `evaluateConsume` accepts (expiry, idle expiry, use
- * limit, URL binding, scopes); the update pipeline counts the use only for limited tokens and
- * touches `lastUsedAt` only when stale, decided by MongoDB on the current document, so
- * concurrent calls never overcount. `test/semantics.test.ts` checks both against the reference.
+ * filter matches exactly the records core's `evaluateConsume` accepts (not disabled, expiry, idle
+ * expiry, use limit in the current refill period, URL binding, scopes); the update pipeline
+ * counts the use only for limited tokens (from 0 when a refill period began) and touches
+ * `lastUsedAt` only when stale (always for a refilling counted token), decided by MongoDB on the
+ * current document, so concurrent calls never overcount, at a period boundary too.
+ * `test/semantics.test.ts` checks both against the reference.
  */
 
 /** Records `evaluateConsume(record, now, policy)` accepts, as a MongoDB filter. */
@@ -18,14 +20,15 @@ export function consumeFilter(hash: string, now: Date, policy: ConsumePolicy): D
         $and: [
           // idle: alive while (lastUsedAt ?? createdAt) + idleTimeout > now
           { $or: [missing('$idleTimeout'), { $gt: [{ $add: [{ $ifNull: ['$lastUsedAt', '$createdAt'] }, '$idleTimeout'] }, now] }] },
-          // use limit: alive while uses < maxUses
-          { $or: [missing('$maxUses'), { $lt: ['$uses', '$maxUses'] }] },
+          // use limit: alive while the uses of the current refill period < maxUses
+          { $or: [missing('$maxUses'), { $lt: [effectiveUses(now), '$maxUses'] }] },
         ],
       },
     },
   ];
-  // `$not: { $lte }` also matches a token without expiresAt
-  const filter: Document = { hash, expiresAt: { $not: { $lte: now } } };
+  // `$not: { $lte }` also matches a token without expiresAt; `disabledAt: null` matches an
+  // absent (or null) field: a disabled token matches nothing, and the read explains 'disabled'
+  const filter: Document = { hash, disabledAt: null, expiresAt: { $not: { $lte: now } } };
   if (policy.url) {
     filter['url.canonical'] = policy.url.canonical;
     filter['url.methods'] = policy.url.method; // array contains
@@ -45,19 +48,23 @@ export function consumeFilter(hash: string, now: Date, policy: ConsumePolicy): D
 }
 
 /**
- * The update pipeline: count (limited tokens), touch (stale `lastUsedAt`), then {@link REFILE}.
- * A use that exhausts a token keeps the document (its `purgeAt` moves to its tombstone), so later
- * calls answer `exhausted`, never `not_found`.
+ * The update pipeline: count (limited tokens, from 0 in a new refill period), touch (stale
+ * `lastUsedAt`, or any counted use of a refilling token, so `lastUsedAt` names the period `uses`
+ * counts), then {@link REFILE}. Both fields of the first stage are computed from the document as
+ * it was before it. A use that exhausts a token keeps the document (its `purgeAt` moves to its
+ * tombstone, unless it refills), so later calls answer `exhausted`, never `not_found`.
  */
 export function consumeUpdate(now: Date, policy: ConsumePolicy): Document[] {
   const counted = { $not: [missing('$maxUses')] };
   const staleBefore = new Date(now.getTime() - policy.lastUsedResolution);
-  const stale = { $or: [missing('$lastUsedAt'), { $lte: ['$lastUsedAt', staleBefore] }] };
+  const touch = { $or: [missing('$lastUsedAt'), { $lte: ['$lastUsedAt', staleBefore] }, { $and: [counted, { $not: [missing('$refill')] }] }] };
   return [
     {
       $set: {
-        uses: { $cond: [counted, { $add: ['$uses', 1] }, '$uses'] },
-        lastUsedAt: { $cond: [stale, now, '$lastUsedAt'] },
+        uses: { $cond: [counted, { $add: [effectiveUses(now), 1] }, '$uses'] },
+        // never moves back: a late request from an earlier period counts against the later one
+        // (the explicit `$cond` for a missing lastUsedAt: mingo's `$max` answers null there)
+        lastUsedAt: { $cond: [touch, { $cond: [missing('$lastUsedAt'), now, { $max: ['$lastUsedAt', now] }] }, '$lastUsedAt'] },
       },
     },
     REFILE,

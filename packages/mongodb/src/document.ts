@@ -19,12 +19,15 @@ export type TokenDocument = Omit<TokenInfo, 'id' | 'metadata'> & {
    * token answers `exhausted` until then. Absent when none applies. `sweep` deletes by it too.
    */
   purgeAt?: Date;
-  /** `true` once `uses` has reached `maxUses`, else absent: how `sweep` finds used-up tokens (a sparse index). */
+  /**
+   * `true` once `uses` has reached `maxUses` for good, else absent: how `sweep` finds used-up
+   * tokens (a sparse index). Never on a refilling token: its budget comes back.
+   */
   usedUp?: true;
 };
 
-/** Whether the record's use limit is reached (what `usedUp` says). */
-export const isUsedUp = (record: TokenInfo): boolean => record.maxUses !== undefined && record.uses >= record.maxUses;
+/** Whether the record is used up for good (what `usedUp` says): limit reached, no refill. */
+export const isUsedUp = (record: TokenInfo): boolean => record.maxUses !== undefined && record.refill === undefined && record.uses >= record.maxUses;
 
 /**
  * The document to insert for `record`. Insert it with `{ ignoreUndefined: true }`, so that a
@@ -34,6 +37,7 @@ export function toDocument(record: TokenInfo): TokenDocument {
   const { id, metadata, ...fields } = record;
   const doc: TokenDocument = { _id: id, ...fields };
   if (metadata !== undefined) doc.metadata = JSON.stringify(metadata);
+  if (record.refill !== undefined) doc.refill = { every: record.refill.every };
   const purge = purgeAt(record);
   if (purge !== undefined) doc.purgeAt = new Date(purge);
   if (isUsedUp(record)) doc.usedUp = true;
@@ -57,13 +61,31 @@ export function fromDocument(doc: TokenDocument): TokenInfo {
 /** An aggregation expression: whether `field` (`'$name'`) is absent. */
 export const missing = (field: string): Document => ({ $eq: [{ $type: field }, 'missing'] });
 
-const spent = { $and: [{ $not: [missing('$maxUses')] }, { $gte: ['$uses', '$maxUses'] }] };
+/** A refill period of `date` (`floor((date - createdAt) / refill.every)`), as core's `usesAt` counts them. */
+const period = (date: Date | string): Document => ({ $floor: { $divide: [{ $subtract: [date, '$createdAt'] }, '$refill.every'] } });
+
+/**
+ * An aggregation expression: the uses that count against `maxUses` at `now` (core's `usesAt`):
+ * `uses`, or 0 for a refilling token never used or last used in an earlier period.
+ */
+export const effectiveUses = (now: Date): Document => ({
+  $cond: [
+    { $and: [{ $not: [missing('$refill')] }, { $or: [missing('$lastUsedAt'), { $lt: [period('$lastUsedAt'), period(now)] }] }] },
+    0,
+    '$uses',
+  ],
+});
+
+// used up for good: a refilling token never is (core's `sweepable`, `purgeAt`)
+const spent = { $and: [{ $not: [missing('$maxUses')] }, missing('$refill'), { $gte: ['$uses', '$maxUses'] }] };
 
 /**
  * The update-pipeline stage every write ends with: `purgeAt` and `usedUp` recomputed from the
  * fields as the stages before it left them, as {@link toDocument} computes them at insert (core's
- * `purgeAt`: the earlier of `expiresAt` and the idle deadline, else for a used-up token its last
- * use plus `TOMBSTONE_MS`, else absent). `$min` skips missing and null values.
+ * `purgeAt`: the earlier of `expiresAt` and the idle deadline, else for a token used up for good
+ * its last use plus `TOMBSTONE_MS`, else absent: a refilling token gets neither a tombstone nor
+ * `usedUp`, so neither the TTL index nor `sweep` takes it for being used up). `$min` skips
+ * missing and null values.
  */
 export const REFILE: Document = {
   $set: {

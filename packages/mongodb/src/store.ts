@@ -21,8 +21,10 @@ import { patchUpdate } from './update';
 export interface MongoStoreOptions {
   /**
    * The database, from a `MongoClient` you create, connect (or let the driver connect on first
-   * use) and close. Set `serverSelectionTimeoutMS` on the client: it bounds how long the driver
-   * waits for an unreachable server behind the store's `timeout`.
+   * use) and close. Set `serverSelectionTimeoutMS`, `connectTimeoutMS` and `socketTimeoutMS` on
+   * the client: they bound what the driver holds behind the store's `timeout` when the server is
+   * unreachable (docs/stores/mongodb.md). Its read preference is not used: the store reads and
+   * writes on the primary.
    */
   db: Db;
   /** The collection holding the tokens. @default 'tokenaccess_tokens' */
@@ -31,7 +33,9 @@ export interface MongoStoreOptions {
    * The longest a store call waits for MongoDB, in ms, before it throws `unavailable` (core
    * then answers 503): every store fails closed within 2 s by default. It also covers what
    * `serverSelectionTimeoutMS` does not: a connection that stops answering without closing.
-   * `0` turns it off. @default 2000
+   * Every command also carries it as `maxTimeMS`, so the server stops working on a call the
+   * store has given up on and the connection comes back to the pool. `0` turns both off.
+   * @default 2000
    */
   timeout?: Duration;
 }
@@ -52,12 +56,21 @@ const INSERT = { ignoreUndefined: true } as const;
 // an index build on a large collection takes as long as it takes: errors mapped, no deadline
 const unbounded = deadlines(0, mongoError);
 
-/** @internal The collection of a store's options. */
+/**
+ * Every read and write of the store goes to the primary, whatever read preference the client or
+ * the `Db` carries: `db.collection(name)` inherits it, and a `secondaryPreferred` client would
+ * send the read-first `findOne` of `consume` to a secondary, which may not have the latest
+ * revoke, disable, update or counted use yet (a revoked token would verify, a used-up link
+ * would be judged by a stale count). Reads from the primary see every acknowledged write.
+ */
+const PRIMARY = { readPreference: 'primary' } as const;
+
+/** @internal The collection of a store's options, opened with a primary read preference. */
 export function tokenCollection(options: Pick<MongoStoreOptions, 'db' | 'collection'>): Collection<TokenDocument> {
   if (!options || typeof options.db?.collection !== 'function') {
     throw new TokenAccessError('invalid_argument', storeMessage('mongodb', '`db` must be a mongodb Db (client.db(name))'));
   }
-  return options.db.collection<TokenDocument>(options.collection ?? DEFAULT_COLLECTION);
+  return options.db.collection<TokenDocument>(options.collection ?? DEFAULT_COLLECTION, PRIMARY);
 }
 
 const toRecord = (doc: TokenDocument | null) => (doc === null ? null : fromDocument(doc));
@@ -98,15 +111,20 @@ export function createMongoStore(options: MongoStoreOptions, strategy: { readFir
   const coll = tokenCollection(options);
   // every call runs under core's one deadline watcher, which maps every failure through mongoError
   const calls = deadlines(options.timeout ?? 2000, mongoError);
+  // the server gives up when the store does: a call abandoned on a slow server (not a dead path:
+  // there only socketTimeoutMS frees the connection) does not keep it out of the pool
+  const max = calls.timeout > 0 ? { maxTimeMS: calls.timeout } : {};
+  const after = { ...AFTER, ...max };
+  const one = { ...ONE, ...max };
 
   /** The atomic step. A miss is explained by a fresh read, which core judges; if that read now passes, the record changed in between (revoked and re-issued, say): try again, a bounded number of times. */
   const atomic = (hash: string, now: Date, policy: ConsumePolicy): Promise<ConsumeResult> => {
     const filter = consumeFilter(hash, now, policy) as Filter<TokenDocument>;
     const update = consumeUpdate(now, policy);
     const attempt = async (left: number): Promise<ConsumeResult> => {
-      const doc = await coll.findOneAndUpdate(filter, update, AFTER);
+      const doc = await coll.findOneAndUpdate(filter, update, after);
       if (doc) return { ok: true, record: fromDocument(doc) };
-      return judgeRead(toRecord(await coll.findOne({ hash })), now.getTime(), policy, () => {
+      return judgeRead(toRecord(await coll.findOne({ hash }, max)), now.getTime(), policy, () => {
         if (left > 1) return attempt(left - 1);
         throw new TokenAccessError('unavailable', storeMessage('mongodb', 'consume: the record kept changing under the update'));
       });
@@ -119,7 +137,7 @@ export function createMongoStore(options: MongoStoreOptions, strategy: { readFir
    * (docs/stores/mongodb.md), findAndModify needs the shard key in its filter on servers before 7.1.
    */
   const byId = async (id: string, op: (filter: Filter<TokenDocument>) => Promise<TokenDocument | null>) => {
-    const found = await coll.findOne({ _id: id }, { projection: { hash: 1 } });
+    const found = await coll.findOne({ _id: id }, { projection: { hash: 1 }, ...max });
     return found ? toRecord(await op({ _id: id, hash: found.hash })) : null;
   };
 
@@ -132,16 +150,16 @@ export function createMongoStore(options: MongoStoreOptions, strategy: { readFir
 
     insert: (record) =>
       calls.run('insert', async () => {
-        await coll.insertOne(toDocument(record), INSERT);
+        await coll.insertOne(toDocument(record), { ...INSERT, ...max });
       }),
 
-    findByHash: (hash) => calls.then('findByHash', coll.findOne({ hash }), toRecord),
+    findByHash: (hash) => calls.then('findByHash', coll.findOne({ hash }, max), toRecord),
 
-    findById: (id) => calls.then('findById', coll.findOne({ _id: id }), toRecord),
+    findById: (id) => calls.then('findById', coll.findOne({ _id: id }, max), toRecord),
 
     consume: strategy.readFirst
       ? (hash, now, policy) =>
-          calls.then('consume', coll.findOne({ hash }), (doc) => judgeRead(toRecord(doc), now.getTime(), policy, () => atomic(hash, now, policy)))
+          calls.then('consume', coll.findOne({ hash }, max), (doc) => judgeRead(toRecord(doc), now.getTime(), policy, () => atomic(hash, now, policy)))
       : atomic,
 
     list: (query) =>
@@ -154,32 +172,40 @@ export function createMongoStore(options: MongoStoreOptions, strategy: { readFir
         if (expiringBefore !== undefined) filter.expiresAt = { $lt: expiringBefore };
         if (cursor !== undefined) filter._id = { $gt: cursor };
         // one more than a page tells whether another page follows
-        const docs = await coll.find(filter, { sort: { _id: 1 }, limit: limit + 1 }).toArray();
+        const docs = await coll.find(filter, { sort: { _id: 1 }, limit: limit + 1, ...max }).toArray();
         const items = docs.slice(0, limit).map(fromDocument);
         return docs.length > limit ? { items, cursor: items[items.length - 1]!.id } : { items };
       }),
 
-    update: (id, patch) => calls.run('update', () => byId(id, (filter) => coll.findOneAndUpdate(filter, patchUpdate(patch), AFTER))),
+    update: (id, patch) => calls.run('update', () => byId(id, (filter) => coll.findOneAndUpdate(filter, patchUpdate(patch), after))),
 
-    deleteById: (id) => calls.run('deleteById', () => byId(id, (filter) => coll.findOneAndDelete(filter, ONE))),
+    deleteById: (id) => calls.run('deleteById', () => byId(id, (filter) => coll.findOneAndDelete(filter, one))),
 
-    deleteByHash: (hash) => calls.then('deleteByHash', coll.findOneAndDelete({ hash }, ONE), toRecord),
+    deleteByHash: (hash) => calls.then('deleteByHash', coll.findOneAndDelete({ hash }, one), toRecord),
 
-    deleteBySubject: (subject) => calls.then('deleteBySubject', coll.deleteMany({ subject }), (r) => r.deletedCount),
+    deleteBySubject: (subject) => calls.then('deleteBySubject', coll.deleteMany({ subject }, max), (r) => r.deletedCount),
 
-    sweep: (now, opts) =>
-      // dead at now: past its deadline (a range on the TTL index), or used up (a sparse index; a
-      // used-up token's purgeAt may lie far ahead). Each batch has its own deadline.
-      sweepInBatches('mongodb', opts, (size) =>
-        calls.run('sweep', async () => {
-          const dead: Filter<TokenDocument> = { $or: [{ purgeAt: { $lte: now } }, { usedUp: true }] };
-          const ids = (await coll.find(dead, { projection: { _id: 1 }, limit: size }).toArray()).map((d) => d._id);
+    sweep: (now, opts) => {
+      // dead at now: past its deadline (a range on the TTL index), or used up for good (a sparse
+      // index; such a token's purgeAt may lie far ahead; a refilling token never has `usedUp`).
+      const dead: Filter<TokenDocument> = { $or: [{ purgeAt: { $lte: now } }, { usedUp: true }] };
+      let done = 0;
+      let batch = 0;
+      // Each batch is its own call under its own deadline (and maxTimeMS), and keeps no cursor or
+      // offset: what is left is found afresh by the filter. So a batch that fails (timeout, a
+      // failover) loses nothing: the batches before it are deleted and reported, and running
+      // sweep again resumes where it stopped.
+      return sweepInBatches('mongodb', opts, (size) =>
+        calls.run(`sweep batch ${++batch} (${done} deleted before it; sweep again resumes)`, async () => {
+          const ids = (await coll.find(dead, { projection: { _id: 1 }, limit: size, ...max }).toArray()).map((d) => d._id);
           if (ids.length === 0) return { deleted: 0, more: false };
           // the filter is repeated so a document replaced in between is judged afresh
-          const { deletedCount } = await coll.deleteMany({ _id: { $in: ids }, ...dead });
+          const { deletedCount } = await coll.deleteMany({ _id: { $in: ids }, ...dead }, max);
+          done += deletedCount;
           return { deleted: deletedCount, more: ids.length === size };
         }),
-      ),
+      );
+    },
   };
 }
 

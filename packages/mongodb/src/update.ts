@@ -2,6 +2,13 @@ import { PATCHABLE, type RecordPatch } from '@tokenaccess/core/store';
 import type { Document } from 'mongodb';
 import { REFILE } from './document';
 
+/** A patched value as `toDocument` stores it: metadata as JSON text, `refill` as `{ every }` only. */
+function encode(key: (typeof PATCHABLE)[number], value: NonNullable<RecordPatch[(typeof PATCHABLE)[number]]>): unknown {
+  if (key === 'metadata') return JSON.stringify(value);
+  if (key === 'refill') return { every: (value as { every: number }).every };
+  return value;
+}
+
 /**
  * The update pipeline of `update(id, patch)` (core's `applyPatch`, natively): the present fields
  * set, encoded as `toDocument` encodes them, the `null` ones removed, then {@link REFILE}
@@ -15,7 +22,7 @@ export function patchUpdate(patch: RecordPatch): Document[] {
     const value = patch[key];
     if (value === undefined) continue;
     // `$literal`: in a pipeline a string starting with `$` would otherwise be a field path
-    set[key] = value === null ? '$$REMOVE' : { $literal: key === 'metadata' ? JSON.stringify(value) : value };
+    set[key] = value === null ? '$$REMOVE' : { $literal: encode(key, value) };
   }
   return Object.keys(set).length > 0 ? [{ $set: set }, REFILE] : [REFILE];
 }

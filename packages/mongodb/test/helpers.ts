@@ -16,3 +16,18 @@ export function useClient(options: ConstructorParameters<typeof MongoClient>[1] 
   afterAll(() => client.close());
   return { client, db: client.db(DB_NAME) };
 }
+
+/**
+ * Sets MongoDB's `failCommand` fail point (`mode` and `data` as `configureFailPoint` takes them),
+ * or turns it off with `'off'`. Returns false when the server has no test commands (a mongod
+ * without `--setParameter enableTestCommands=1`, Atlas): the caller skips, saying why.
+ */
+export async function failPoint(client: MongoClient, mode: unknown, data: Record<string, unknown> = {}): Promise<boolean> {
+  try {
+    await client.db('admin').command({ configureFailPoint: 'failCommand', mode, data });
+    return true;
+  } catch (err) {
+    if ((err as { code?: number }).code === 59 || /no such (cmd|command)/i.test(String((err as Error).message))) return false;
+    throw err;
+  }
+}

@@ -9,10 +9,11 @@ import { patchUpdate } from '../src/update';
 import { randomName, useClient } from './helpers';
 
 /**
- * The `findOneAndUpdate` of `consume` against the reference: for random records, policies and
- * instants, the filter matches exactly when `evaluateConsume` accepts, and the update pipeline
+ * The `findOneAndUpdate` of `consume` against the reference: for random records (disabled and
+ * refilling ones among them), policies and instants (refill period boundaries among them), the filter matches exactly when `evaluateConsume` accepts, and the update pipeline
  * leaves exactly the record `evaluateConsume` returns (with `purgeAt` where core's `purgeAt()` puts
- * it, a used-up token's tombstone included, and `usedUp` exactly when the use limit is reached).
+ * it, a used-up token's tombstone included, and `usedUp` exactly when it is used up for good:
+ * never on a refilling token).
  * The same for `update`: the pipeline leaves exactly the record core's `applyPatch` returns.
  * On a real MongoDB this checks MongoDB's query and pipeline semantics; on the stand-in, mingo's.
  */
@@ -41,6 +42,8 @@ const recordArb = fc
     uses: fc.integer({ min: 0, max: 4 }),
     scopes: subset(SCOPES),
     url: opt(fc.record({ canonical: fc.constantFrom('/x', '/y'), methods: subset(METHODS, 1), origin: opt(fc.constantFrom('https://a.test', 'https://b.test')) })),
+    disabled: fc.integer({ min: 0, max: 9 }).map((n) => n < 2),
+    refill: opt(fc.constantFrom(7 * MIN, 20 * MIN, HOUR)),
   })
   .map((g): TokenInfo => {
     const r = baseRecord({ createdAt: new Date(T0), uses: g.uses, scopes: g.scopes });
@@ -48,6 +51,8 @@ const recordArb = fc
     if (g.idleTimeout !== undefined) r.idleTimeout = g.idleTimeout;
     if (g.lastUsedAgo !== undefined) r.lastUsedAt = new Date(T0 + HOUR - g.lastUsedAgo);
     if (g.maxUses !== undefined) r.maxUses = g.maxUses;
+    if (g.disabled) r.disabledAt = new Date(T0 - MIN);
+    if (g.refill !== undefined) r.refill = { every: g.refill };
     if (g.url) {
       r.kind = 'url';
       r.url = { url: `https://a.test${g.url.canonical}`, canonical: g.url.canonical, methods: g.url.methods, ...(g.url.origin ? { origin: g.url.origin } : {}) };
@@ -74,6 +79,8 @@ function nowArb(record: TokenInfo, policy: ConsumePolicy): fc.Arbitrary<Date> {
   const edges = [record.createdAt.getTime(), since + policy.lastUsedResolution];
   if (record.expiresAt) edges.push(record.expiresAt.getTime());
   if (record.idleTimeout !== undefined) edges.push(since + record.idleTimeout);
+  // the refill period boundaries around the last use
+  if (record.refill) for (let k = 0; k < 4; k++) edges.push(record.createdAt.getTime() + (Math.floor((since - record.createdAt.getTime()) / record.refill.every) + k) * record.refill.every);
   const near = edges.flatMap((t) => [t - 1, t, t + 1]);
   return fc.oneof(fc.integer({ min: 0, max: 4 * HOUR }).map((ms) => T0 + ms), fc.constantFrom(...near)).map((t) => new Date(t));
 }
@@ -91,7 +98,9 @@ const caseArb = recordArb
   .chain(([record, policy]) => nowArb(record, policy).map((now) => [record, policy, now] as const));
 
 describe('consume filter and update pipeline vs evaluateConsume', () => {
-  it('agree on acceptance, the record written, and purgeAt', async () => {
+  // 1,000 sequential round trips: a remote replica set (or the stand-in's, copying to its
+  // secondaries) needs more than the default 30 s
+  it('agree on acceptance, the record written, and purgeAt', { timeout: 180_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(caseArb, async ([record, policy, now]) => {
         await coll.insertOne(toDocument(record), { ignoreUndefined: true });
@@ -120,12 +129,14 @@ const patchArb: fc.Arbitrary<RecordPatch> = fc.record(
     idleTimeout: fc.option(fc.integer({ min: 1, max: 2 * HOUR })),
     maxUses: fc.option(fc.integer({ min: 0, max: 5 })),
     metadata: fc.option(fc.constantFrom<Record<string, JsonValue>>({ a: 1 }, { '$b.c': ['$d'] })),
+    disabledAt: fc.option(fc.constant(new Date(T0 + MIN))),
+    refill: fc.option(fc.constantFrom(7 * MIN, HOUR).map((every) => ({ every }))),
   },
   { requiredKeys: [] },
 );
 
 describe('update pipeline vs applyPatch', () => {
-  it('leaves exactly the patched record, with purgeAt and usedUp recomputed ($-strings stay strings)', async () => {
+  it('leaves exactly the patched record, with purgeAt and usedUp recomputed ($-strings stay strings)', { timeout: 120_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(recordArb, patchArb, async (record, patch) => {
         await coll.insertOne(toDocument(record), { ignoreUndefined: true });

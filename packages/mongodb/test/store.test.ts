@@ -1,12 +1,14 @@
 import { createTokenAccess } from '@tokenaccess/core';
 import { DuplicateTokenError, TOMBSTONE_MS } from '@tokenaccess/core/store';
 import { mongoStore, type MongoStoreOptions, type MongoTokenStore } from '@tokenaccess/mongodb';
+import { duplicateField } from '../src/errors';
+import { createMongoStore } from '../src/store';
 import { at, plain, record, urlRecord } from '@tokenaccess/test-suite';
 import type { CommandStartedEvent } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { randomName, useClient } from './helpers';
+import { failPoint, randomName, useClient } from './helpers';
 
-const { client, db } = useClient({ monitorCommands: true });
+const { client, db } = useClient({ monitorCommands: true, appName: 'store-test', retryReads: false, retryWrites: false });
 
 const stores: MongoTokenStore[] = [];
 afterEach(async () => {
@@ -22,9 +24,14 @@ async function freshStore(options: Omit<MongoStoreOptions, 'db' | 'collection'> 
 
 /** The commands `fn` sends to the store's collection, by name. */
 async function commandsOf(store: MongoTokenStore, fn: () => Promise<unknown>): Promise<string[]> {
-  const seen: string[] = [];
+  return (await sentBy(store, fn)).map((e) => e.commandName);
+}
+
+/** The commands `fn` sends to the store's collection, as the driver sent them. */
+async function sentBy(store: MongoTokenStore, fn: () => Promise<unknown>): Promise<CommandStartedEvent[]> {
+  const seen: CommandStartedEvent[] = [];
   const listener = (e: CommandStartedEvent) => {
-    if (e.command[e.commandName] === store.collection.collectionName) seen.push(e.commandName);
+    if (e.command[e.commandName] === store.collection.collectionName) seen.push(e);
   };
   client.on('commandStarted', listener);
   try {
@@ -130,6 +137,50 @@ describe('documents', () => {
     expect((byId as Error).message).toBe('[tokenaccess] [mongodb] a token with this id already exists');
     expect((byHash as { cause: { code: number; keyPattern: object } }).cause).toMatchObject({ code: 11000, keyPattern: { hash: 1 } });
   });
+
+  it('names the key of an E11000 without keyPattern from the index in errmsg, else says "hash or id"', async (ctx) => {
+    const e11000 = (index: string) => ({ errmsg: `E11000 duplicate key error collection: db.tokens index: ${index} dup key: { x: "1" }` });
+    expect(duplicateField(e11000('_id_'))).toBe('id');
+    expect(duplicateField(e11000('tokenaccess_hash'))).toBe('hash');
+    expect(duplicateField(e11000('some_other_unique'))).toBe('hash or id');
+    expect(duplicateField({})).toBe('hash or id');
+    expect(duplicateField({ keyPattern: { _id: 1 }, errmsg: 'index: tokenaccess_hash dup key' })).toBe('id'); // keyPattern first
+    // through the wire: an E11000 that names no index and has no keyPattern (failCommand)
+    const store = await freshStore();
+    if (!(await failPoint(client, { times: 1 }, { failCommands: ['insert'], errorCode: 11000, appName: 'store-test' }))) return ctx.skip('the server has no test commands (enableTestCommands)');
+    const err = await store.insert(record()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DuplicateTokenError);
+    expect((err as Error).message).toBe('[tokenaccess] [mongodb] a token with this hash or id already exists');
+  });
+
+  it('a refilling token used up for this period gets neither usedUp nor a tombstone purgeAt; stopping its refill gives it both', async () => {
+    const store = await freshStore();
+    const last = at(-1000);
+    const r = record({ maxUses: 2, uses: 2, lastUsedAt: last, refill: { every: 3_600_000 } });
+    await store.insert(r);
+    const doc = () => store.collection.findOne({ _id: r.id });
+    expect(await doc()).toMatchObject({ refill: { every: 3_600_000 }, uses: 2 });
+    expect(await doc()).not.toHaveProperty('usedUp');
+    expect(await doc()).not.toHaveProperty('purgeAt');
+    expect(await store.sweep(at())).toBe(0);
+    expect(await store.update!(r.id, { refill: null, disabledAt: last })).toMatchObject({ disabledAt: last });
+    expect(await doc()).toMatchObject({ usedUp: true, purgeAt: new Date(last.getTime() + TOMBSTONE_MS), disabledAt: last });
+    expect(await doc()).not.toHaveProperty('refill');
+    expect(await store.update!(r.id, { refill: { every: 60_000 }, disabledAt: null })).not.toHaveProperty('disabledAt');
+    expect(await doc()).not.toHaveProperty('usedUp');
+    expect(await doc()).not.toHaveProperty('disabledAt');
+  });
+
+  it('refuses a disabled token from the read and from the atomic step alike, writing nothing', async () => {
+    const store = await freshStore();
+    const r = record({ maxUses: 5, disabledAt: at(-1) });
+    await store.insert(r);
+    expect(await commandsOf(store, async () => expect(await store.consume(r.hash, at(), plain())).toMatchObject({ ok: false, reason: 'disabled' }))).toEqual(['find']);
+    // the atomic step alone (what runs when the read raced an update): its filter refuses too
+    const atomic = createMongoStore({ db, collection: store.collection.collectionName }, { readFirst: false });
+    expect(await commandsOf(store, async () => expect(await atomic.consume(r.hash, at(), plain())).toMatchObject({ ok: false, reason: 'disabled' }))).toEqual(['findAndModify', 'find']);
+    expect((await store.findById(r.id))?.uses).toBe(0);
+  });
 });
 
 describe('consume round trips', () => {
@@ -175,6 +226,57 @@ describe('behind createTokenAccess', () => {
     expect(results.filter((r) => r.ok)).toHaveLength(10);
     for (const r of results) if (!r.ok) expect(r.error.code).toBe('exhausted');
     expect((await tokens.list({ subject: 'user-1' })).items[0]?.uses).toBe(10);
+  });
+});
+
+describe('maxTimeMS', () => {
+  it('every command of every store call carries maxTimeMS = the store timeout; none with timeout 0', async () => {
+    const all = async (store: MongoTokenStore) =>
+      sentBy(store, async () => {
+        const r = record({ maxUses: 3 });
+        await store.insert(r);
+        await store.findByHash(r.hash);
+        await store.findById(r.id);
+        await store.consume(r.hash, at(), plain());
+        await store.consume(r.hash, at(), plain({ scopes: { mode: 'all', anyOf: [['nope']] } }));
+        await store.list({ subject: r.subject!, limit: 10 });
+        await store.update!(r.id, { name: 'x' });
+        await store.sweep(at());
+        await store.deleteById(r.id);
+        await store.deleteByHash(r.hash);
+        await store.deleteBySubject('nobody');
+      });
+    const bounded = await all(await freshStore({ timeout: 1234 }));
+    expect(new Set(bounded.map((e) => e.commandName))).toEqual(new Set(['insert', 'find', 'findAndModify', 'delete']));
+    for (const e of bounded) expect([e.commandName, e.command.maxTimeMS]).toEqual([e.commandName, 1234]);
+    const unbounded = await all(await freshStore({ timeout: 0 }));
+    for (const e of unbounded) expect([e.commandName, e.command.maxTimeMS]).toEqual([e.commandName, undefined]);
+  });
+});
+
+describe('sweep', () => {
+  it('resumes after a batch fails on its deadline: the batches before it stay done, and sweep again finishes', async (ctx) => {
+    const store = await freshStore({ timeout: 300 });
+    // used up for good (their purgeAt, a tombstone, lies 30 days ahead: the TTL monitor leaves them to sweep)
+    const dead = Array.from({ length: 5 }, () => record({ maxUses: 1, uses: 1, lastUsedAt: at(-5) }));
+    const live = [record(), record({ maxUses: 1, uses: 1, lastUsedAt: at(-5), refill: { every: 3_600_000 } })];
+    for (const r of [...dead, ...live]) await store.insert(r);
+    // the second batch's delete hangs (blocked by the server) past the store's 300 ms
+    if (!(await failPoint(client, { skip: 1 }, { failCommands: ['delete'], blockConnection: true, blockTimeMS: 1000, appName: 'store-test' }))) {
+      return ctx.skip('the server has no test commands (enableTestCommands)');
+    }
+    const progress: number[] = [];
+    try {
+      const err = await store.sweep(at(), { batchSize: 2, onProgress: (n) => progress.push(n) }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'unavailable', message: '[tokenaccess] [mongodb] sweep batch 2 (2 deleted before it; sweep again resumes) failed: no answer within 300 ms' });
+      expect(progress).toEqual([2]);
+    } finally {
+      await failPoint(client, 'off');
+    }
+    const again = await store.sweep(at(), { batchSize: 2 });
+    expect(again).toBeGreaterThanOrEqual(1); // what the abandoned batch did not delete
+    expect(again).toBeLessThanOrEqual(3);
+    expect((await store.collection.find({}, { projection: { _id: 1 } }).toArray()).map((d) => d._id).sort()).toEqual(live.map((r) => r.id).sort());
   });
 });
 

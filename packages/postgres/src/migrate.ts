@@ -46,6 +46,8 @@ interface Migration {
  *   and no client type parser in the way.
  * - No index touches `uses` or `last_used_at`, and the table keeps 10% free per page
  *   (`fillfactor = 90`), so the writes `consume` does are HOT updates.
+ * - Later columns are appended nullable with no default (no table rewrite on upgrade), and no
+ *   index names `disabled_at` or `refill_every`: `update` of them stays a HOT update too.
  */
 const MIGRATIONS: Migration[] = [
   {
@@ -90,6 +92,30 @@ const MIGRATIONS: Migration[] = [
       `ALTER TABLE ${n.qualified} ADD COLUMN parent_id text COLLATE "C"`,
       // list({ parentId }) in id order; derived tokens are usually a small part of the table
       `CREATE INDEX ${n.index('parent_id_idx')} ON ${n.qualified} (parent_id, id) WHERE parent_id IS NOT NULL`,
+    ],
+  },
+  {
+    version: 3,
+    name: 'add disabled_at and refill_every; allow the session kind',
+    up: (n) => [
+      // One ALTER, metadata only: both columns are nullable with no default, so no row is
+      // rewritten, and a token that uses neither stores nothing for them (21 columns still fit
+      // the 3-byte null bitmap that 19 needed). The CHECK keeps `consume`'s period arithmetic
+      // from ever dividing by zero; NOT VALID skips a scan that could find nothing (every
+      // existing row holds NULL) and the check still applies to every row written from now on.
+      `ALTER TABLE ${n.qualified}
+  ADD COLUMN disabled_at bigint,
+  ADD COLUMN refill_every bigint,
+  ADD CONSTRAINT ${n.index('refill_check')} CHECK (refill_every > 0) NOT VALID`,
+      // the 'session' kind (share-link sessions): version 1's kind CHECK was unnamed, so it is
+      // found by its definition, dropped, and replaced by a named one (NOT VALID: every existing
+      // row already passes it)
+      `DO $$ DECLARE c text; BEGIN
+  SELECT conname INTO c FROM pg_constraint
+   WHERE conrelid = '${n.qualified.replace(/'/g, "''")}'::regclass AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%kind%';
+  IF c IS NOT NULL THEN EXECUTE format('ALTER TABLE ${n.qualified.replace(/'/g, "''")} DROP CONSTRAINT %I', c); END IF;
+END $$`,
+      `ALTER TABLE ${n.qualified} ADD CONSTRAINT ${n.index('kind_check')} CHECK (kind IN ('access', 'url', 'session')) NOT VALID`,
     ],
   },
 ];

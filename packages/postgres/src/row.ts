@@ -26,6 +26,8 @@ export function toInfo(r: Row): TokenInfo {
   if (r.max_uses != null) info.maxUses = Number(r.max_uses);
   if (r.last_used_at != null) info.lastUsedAt = new Date(Number(r.last_used_at));
   if (r.parent_id != null) info.parentId = r.parent_id as string;
+  if (r.disabled_at != null) info.disabledAt = new Date(Number(r.disabled_at));
+  if (r.refill_every != null) info.refill = { every: Number(r.refill_every) };
   if (r.metadata != null) info.metadata = (typeof r.metadata === 'string' ? JSON.parse(r.metadata) : r.metadata) as Record<string, JsonValue>;
   return info;
 }
@@ -85,6 +87,8 @@ export function insertValues(record: TokenInfo): unknown[] {
     record.metadata === undefined ? null : JSON.stringify(record.metadata),
     record.hint,
     record.parentId ?? null,
+    ms(record.disabledAt),
+    record.refill?.every ?? null,
   ];
 }
 
@@ -96,7 +100,18 @@ export const PATCH_COLUMNS = {
   idleTimeout: ['idle_timeout', 'bigint'],
   maxUses: ['max_uses', 'bigint'],
   metadata: ['metadata', 'text::jsonb'],
+  disabledAt: ['disabled_at', 'bigint'],
+  refill: ['refill_every', 'bigint'],
 } as const satisfies Record<(typeof PATCHABLE)[number], readonly [string, string]>;
+
+/** A patch value as its column's parameter: `null` clears, a Date is epoch ms, `refill` is its `every`. */
+function encodePatch(field: (typeof PATCHABLE)[number], v: NonNullable<RecordPatch[(typeof PATCHABLE)[number]]> | null): unknown {
+  if (v === null) return null;
+  if (v instanceof Date) return v.getTime();
+  if (field === 'metadata') return JSON.stringify(v);
+  if (field === 'refill') return (v as { every: number }).every;
+  return v;
+}
 
 /**
  * The fields an `update` writes (those present in the patch, in `PATCHABLE` order) and their
@@ -110,7 +125,7 @@ export function patchValues(patch: RecordPatch): { fields: (typeof PATCHABLE)[nu
     const v = patch[field];
     if (v === undefined) continue;
     fields.push(field);
-    values.push(v === null ? null : v instanceof Date ? v.getTime() : field === 'metadata' ? JSON.stringify(v) : v);
+    values.push(encodePatch(field, v));
   }
   return { fields, values };
 }

@@ -29,6 +29,8 @@ const COLUMNS = [
   'metadata',
   'hint',
   'parent_id',
+  'disabled_at',
+  'refill_every',
 ] as const;
 
 /** The columns of a record, with `a` the table alias. */
@@ -77,18 +79,28 @@ export function statements(n: Names): Statements {
   const consumeCache = new Map<string, string>();
   const updateCache = new Map<string, string>();
 
-  // The liveness rules of core's `deadReason`, over the row aliased `t`, at `$2` (now).
-  // Each is written so it is never NULL: NOT NULL would be NULL, and WHERE NULL drops the row.
+  // The rules of core's `evaluateConsume` (`deadAt`, `usesAt`), over the row aliased `t`, at
+  // `$2` (now). Each is written so it is never NULL: NOT NULL would be NULL, and WHERE NULL
+  // drops the row.
+  const enabled = `(t.disabled_at IS NULL)`;
   const notExpired = `(t.expires_at IS NULL OR t.expires_at > $2::bigint)`;
   const notIdle = `(t.idle_timeout IS NULL OR coalesce(t.last_used_at, t.created_at) + t.idle_timeout > $2::bigint)`;
-  const notExhausted = `(t.max_uses IS NULL OR t.uses < t.max_uses)`;
+  // The refill period of an instant: floor((x - created_at) / refill_every), in exact integer
+  // arithmetic (`/` truncates toward zero, so a negative remainder steps down one; refill_every
+  // > 0 by the table's CHECK). Equal to JavaScript's Math.floor on the same epoch milliseconds.
+  const period = (x: string) => `((${x} - t.created_at) / t.refill_every - CASE WHEN (${x} - t.created_at) % t.refill_every < 0 THEN 1 ELSE 0 END)`;
+  // usesAt: a refilling token starts again from 0 once now is in a later period than lastUsedAt.
+  const renewed = `(t.refill_every IS NOT NULL AND (t.last_used_at IS NULL OR ${period('t.last_used_at')} < ${period('$2::bigint')}))`;
+  const usesNow = `CASE WHEN ${renewed} THEN 0 ELSE t.uses END`;
+  const notExhausted = `(t.max_uses IS NULL OR ${usesNow} < t.max_uses)`;
   const stale = `(t.last_used_at IS NULL OR t.last_used_at <= $3::bigint)`;
   const mustWrite = `(t.max_uses IS NOT NULL OR ${stale})`;
 
   return {
     insert: `INSERT INTO ${t} (${COLUMNS.join(', ')})
 VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text[], $7::text, $8::text, $9::text, $10::text[],
-  $11::bigint, $12::bigint, $13::bigint, $14::bigint, $15::bigint, $16::bigint, $17::text::jsonb, $18::text, $19::text)`,
+  $11::bigint, $12::bigint, $13::bigint, $14::bigint, $15::bigint, $16::bigint, $17::text::jsonb, $18::text, $19::text,
+  $20::bigint, $21::bigint)`,
     findByHash: `SELECT ${cols} FROM ${t} t WHERE t.hash = $1::text`,
     findById: `SELECT ${cols} FROM ${t} t WHERE t.id = $1::text`,
     deleteById: `DELETE FROM ${t} t WHERE t.id = $1::text RETURNING ${cols}`,
@@ -153,12 +165,21 @@ VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text[], $7::text, 
         // (never old fields with a new count). When nothing was written, the caller judges the
         // row read with core's rules to name the reason (or to see that no write was needed),
         // so a refusal costs no second round trip.
+        // Refill is counted in the same UPDATE: the new period's first use writes uses = 1 and
+        // lastUsedAt = now, and every use racing it is re-evaluated on that row, so it counts
+        // from 1, never from 0 again. A counted use of a refilling token always sets lastUsedAt,
+        // but, as in core's rule, never moves it back: a use whose `now` is older than the
+        // stored lastUsedAt (a process with a slower clock, or a request that waited for the row
+        // lock behind a later one) counts in the stored period and leaves it, so it cannot make
+        // the next use see a "new" period and refill twice.
         text = `WITH upd AS (
   UPDATE ${t} t SET
-    uses = CASE WHEN t.max_uses IS NULL THEN t.uses ELSE t.uses + 1 END,
-    last_used_at = CASE WHEN ${stale} THEN $2::bigint ELSE t.last_used_at END
+    uses = CASE WHEN t.max_uses IS NULL THEN t.uses ELSE ${usesNow} + 1 END,
+    last_used_at = CASE WHEN ${stale} THEN $2::bigint
+      WHEN t.max_uses IS NOT NULL AND t.refill_every IS NOT NULL THEN greatest(t.last_used_at, $2::bigint)
+      ELSE t.last_used_at END
   WHERE t.hash = $1::text
-    AND ${notExpired} AND ${notIdle} AND ${notExhausted} AND ${urlOk} AND ${scopesOk} AND ${mustWrite}
+    AND ${enabled} AND ${notExpired} AND ${notIdle} AND ${notExhausted} AND ${urlOk} AND ${scopesOk} AND ${mustWrite}
   RETURNING ${cols}
 )
 SELECT *, true AS written FROM upd
@@ -180,7 +201,9 @@ WHERE t.hash = $1::text AND NOT EXISTS (SELECT FROM upd)`;
         expired: arm(`t.expires_at <= $1::bigint`, '$2::int'),
         idle: arm(`t.idle_timeout IS NOT NULL AND coalesce(t.last_used_at, t.created_at) + t.idle_timeout <= $1::bigint`, '$2::int'),
         // parameters: $1 batch size
-        exhausted: arm(`t.max_uses IS NOT NULL AND t.uses >= t.max_uses`, '$1::int'),
+        // used up for good: a refilling token's budget comes back, so it is never swept as used
+        // up (core's `sweepable`); its uses may still be from a past period
+        exhausted: arm(`t.max_uses IS NOT NULL AND t.refill_every IS NULL AND t.uses >= t.max_uses`, '$1::int'),
       };
     })(),
   };

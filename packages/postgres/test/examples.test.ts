@@ -13,14 +13,17 @@ it('the PGlite quick start verifies its token', async () => {
   expect(result.ok).toBe(true);
   expect(log).toHaveBeenCalledWith(expect.stringMatching(/^verified /));
   log.mockRestore();
-});
+}, 90_000); // a fresh PGlite takes seconds to start, many more on a loaded machine
 
-it('the lifecycle example updates a token and lists it as expiring soon', async () => {
-  const { updated, soon, children } = await lifecycle();
+it('the lifecycle example updates, disables and refills a token, and lists it as expiring soon', async () => {
+  const { updated, paused, quota, soon, children } = await lifecycle();
   expect(updated).toMatchObject({ name: 'CI (read-only)', scopes: ['repo:read'], uses: 0 });
+  expect(paused?.disabledAt).toBeInstanceOf(Date);
+  expect(quota).toMatchObject({ maxUses: 100, refill: { every: 3_600_000 } });
+  expect(quota).not.toHaveProperty('disabledAt');
   expect(soon.items.map((t) => t.id)).toEqual([updated!.id]);
   expect(children.items).toEqual([]);
-});
+}, 90_000);
 
 it('the pg Pool setup issues, verifies, lists, sweeps and revokes', async () => {
   const schema = randomSchema('example');

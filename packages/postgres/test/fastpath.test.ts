@@ -48,16 +48,23 @@ it('never takes the fast path for counted tokens', async () => {
   expect((await store.findById(info.id))?.uses).toBe(3);
 });
 
-it('refuses on the fast path exactly as the statement would: revoked elsewhere, expired, missing scope', async () => {
+it('refuses on the fast path exactly as the statement would: revoked or disabled elsewhere, expired, missing scope', async () => {
   const revoked = await tokens.issue({ subject: 'fp', name: 'revoked', scopes: ['a'] });
+  const disabled = await tokens.issue({ subject: 'fp', name: 'disabled' });
   const expiring = await tokens.issue({ subject: 'fp', name: 'expiring', expiresIn: 10_000 });
-  for (const t of [revoked, expiring]) expect((await tokens.verify(t.token)).ok).toBe(true);
+  for (const t of [revoked, disabled, expiring]) expect((await tokens.verify(t.token)).ok).toBe(true);
   await other.deleteById(revoked.info.id); // this store's hints know nothing of it
+  await other.update!(disabled.info.id, { disabledAt: new Date(clock) });
   sent.length = 0;
   expect(await tokens.verify(revoked.token)).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  expect(await tokens.verify(disabled.token)).toMatchObject({ ok: false, error: { code: 'disabled' } });
   clock += 10_000;
   expect(await tokens.verify(expiring.token)).toMatchObject({ ok: false, error: { code: 'expired' } });
-  expect(sent).toEqual(['select', 'select']);
+  expect(sent).toEqual(['select', 'select', 'select']);
+  await other.update!(disabled.info.id, { disabledAt: null }); // enabled elsewhere: works again, still no write
+  sent.length = 0;
+  expect((await tokens.verify(disabled.token)).ok).toBe(true);
+  expect(sent).toEqual(['select']);
 
   const scoped = await tokens.issue({ subject: 'fp', name: 'scoped', scopes: ['files:read'] });
   expect((await tokens.verify(scoped.token)).ok).toBe(true);

@@ -2,7 +2,8 @@
  * What the conformance suite cannot see from outside: `update` is one statement, a use limit set
  * by an update sends the fast path back to the atomic statement, consumes racing an update
  * return whole records, `list` by `parentId` / `expiringBefore` has an index to use, and a
- * version-1 table upgrades with `migrate()` and keeps its tokens.
+ * version-1 table upgrades with `migrate()` and keeps its tokens. (Version 3, `disabled_at` and
+ * `refill_every`: test/disable-refill.test.ts.)
  */
 import { PGlite } from '@electric-sql/pglite';
 import { createTokenAccess, newId } from '@tokenaccess/core';
@@ -115,15 +116,15 @@ describe('PostgreSQL', () => {
     const oldTable = `${quoteIdent(old)}.${quoteIdent('tokenaccess_tokens')}`;
     try {
       await migrate(pool, { schema: old });
-      // back to exactly what version 1 created, with a token in it
-      await pool.query(`ALTER TABLE ${oldTable} DROP COLUMN parent_id`); // drops its index too
-      await pool.query(`DELETE FROM ${quoteIdent(old)}.tokenaccess_migrations WHERE version = 2`);
+      // back to exactly what version 1 created, with a token in it (dropping a column drops its index and CHECK)
+      await pool.query(`ALTER TABLE ${oldTable} DROP COLUMN parent_id, DROP COLUMN disabled_at, DROP COLUMN refill_every`);
+      await pool.query(`DELETE FROM ${quoteIdent(old)}.tokenaccess_migrations WHERE version > 1`);
       const parent = record();
       await pool.query(
         `INSERT INTO ${oldTable} (id, hash, kind, subject, name, scopes, uses, created_at, hint) VALUES ($1, $2, 'access', $3, 'old', '{*}', 0, $4, 'tka_abcd')`,
         [parent.id, parent.hash, parent.subject, parent.createdAt.getTime()],
       );
-      expect(await migrate(pool, { schema: old })).toEqual({ applied: [2], version: SCHEMA_VERSION });
+      expect(await migrate(pool, { schema: old })).toEqual({ applied: [2, 3], version: SCHEMA_VERSION });
       const upgraded = postgresStore({ client: pool, schema: old });
       expect(await upgraded.findById(parent.id)).toEqual({ ...parent, name: 'old' });
       const child = record({ parentId: parent.id });

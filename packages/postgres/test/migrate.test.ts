@@ -11,13 +11,14 @@ describe('migrate (PostgreSQL)', () => {
   it('creates the schema once: a second run applies nothing', async () => {
     const schema = randomSchema('mig');
     try {
-      expect(SCHEMA_VERSION).toBe(2);
-      expect(await migrate(pool, { schema })).toEqual({ applied: [1, 2], version: SCHEMA_VERSION });
+      expect(SCHEMA_VERSION).toBe(3);
+      expect(await migrate(pool, { schema })).toEqual({ applied: [1, 2, 3], version: SCHEMA_VERSION });
       expect(await migrate(pool, { schema })).toEqual({ applied: [], version: SCHEMA_VERSION });
       const { rows } = await pool.query(`SELECT table_name, version FROM ${quoteIdent(schema)}.tokenaccess_migrations ORDER BY version`);
       expect(rows).toEqual([
         { table_name: 'tokenaccess_tokens', version: 1 },
         { table_name: 'tokenaccess_tokens', version: 2 },
+        { table_name: 'tokenaccess_tokens', version: 3 },
       ]);
     } finally {
       await dropSchema(pool, schema);
@@ -55,11 +56,29 @@ describe('migrate (PostgreSQL)', () => {
     const schema = randomSchema('mig');
     const tables = ['tokens', `we'ird "name"; DROP TABLE x; --`];
     try {
-      for (const table of tables) expect((await migrate(pool, { schema, table })).applied).toEqual([1, 2]);
+      for (const table of tables) expect((await migrate(pool, { schema, table })).applied).toEqual([1, 2, 3]);
       const stores = tables.map((table) => postgresStore({ client: pool, schema, table }));
       const { rows } = await pool.query(`SELECT DISTINCT table_name FROM ${quoteIdent(schema)}.tokenaccess_migrations ORDER BY 1`);
       expect(rows.map((r) => r.table_name).sort()).toEqual([...tables].sort());
       expect(await stores[1]!.list({ limit: 10 })).toEqual({ items: [] });
+    } finally {
+      await dropSchema(pool, schema);
+    }
+  });
+
+  it('a 48-byte table name (the longest allowed) gets every index and named constraint under its own, untruncated name', async () => {
+    const schema = randomSchema('mig');
+    const table = 'x'.repeat(48);
+    try {
+      expect((await migrate(pool, { schema, table })).applied).toEqual([1, 2, 3]);
+      const { rows } = await pool.query(
+        `SELECT conname FROM pg_constraint WHERE conrelid = $1::regclass UNION SELECT indexname FROM pg_indexes WHERE schemaname = $2 AND tablename = $3`,
+        [`${quoteIdent(schema)}.${quoteIdent(table)}`, schema, table],
+      );
+      // (PostgreSQL names version 1's inline column CHECKs itself, truncating as it must)
+      const names = rows.map((r) => r.conname as string);
+      const named = ['expires_at_idx', 'hash_key', 'idle_idx', 'limited_idx', 'parent_id_idx', 'pkey', 'refill_check', 'subject_id_idx', 'url_check'];
+      expect(names).toEqual(expect.arrayContaining(named.map((suffix) => `${table}_${suffix}`)));
     } finally {
       await dropSchema(pool, schema);
     }
@@ -82,7 +101,7 @@ describe('migrate (PGlite)', () => {
     const db = new PGlite();
     try {
       const results = await Promise.all([migrate(db), migrate(db), migrate(db, { schema: 'other' })]);
-      expect(results.map((r) => r.applied)).toEqual([[1, 2], [], [1, 2]]);
+      expect(results.map((r) => r.applied)).toEqual([[1, 2, 3], [], [1, 2, 3]]);
       expect(await migrate(db)).toEqual({ applied: [], version: SCHEMA_VERSION });
     } finally {
       await db.close();

@@ -14,6 +14,7 @@ import { serviceTests } from './e2e';
 import { securityTests } from './security';
 import { sweepTests } from './sweep';
 import { updateTests } from './update';
+import { lifecycleTests } from './lifecycle';
 
 export type { StoreTestSuiteOptions } from './context';
 export { record, urlRecord, plain, at, randomSubject } from './fixtures';
@@ -42,5 +43,6 @@ export function storeTestSuite(options: StoreTestSuiteOptions): void {
     serviceTests(store, reader);
     securityTests(store);
     updateTests(store, reader);
+    lifecycleTests(store, reader, options.concurrency ?? 200);
   });
 }

@@ -128,6 +128,26 @@ export function lifecycleTests(store: () => TokenStore, reader: () => TokenStore
     });
   });
 
+  describe('share-link sessions: the session kind', () => {
+    it('a session record round-trips, lists by kind, and is refused as a Bearer or URL token by the binding', async () => {
+      const link = urlRecord('/s/1', { maxUses: 1 });
+      const { subject: _s, ...session } = record({
+        kind: 'session',
+        parentId: link.id,
+        scopes: ['album:view'],
+        expiresAt: at(HOUR),
+        url: { url: 'https://example.com/s/1', origin: 'https://example.com', canonical: 'session:/s/1', methods: ['GET', 'HEAD', 'POST'] },
+      });
+      await store().insert(link);
+      await store().insert(session);
+      expect(await reader().findByHash(session.hash)).toEqual(session);
+      const page = await reader().list({ kind: 'session', parentId: link.id, limit: 10 });
+      expect(page.items).toEqual([session]);
+      expect(await reader().consume(session.hash, at(), plain())).toMatchObject({ ok: false, reason: 'url_mismatch' });
+      expect(await reader().consume(session.hash, at(), plain({ url: { canonical: '/s/1', method: 'GET' } }))).toMatchObject({ ok: false, reason: 'url_mismatch' });
+    });
+  });
+
   describe('lifecycle: update vs concurrent consumes', () => {
     it('every consume sees the record before or after an update, never a mix', async () => {
       const r = record({ name: 'before', scopes: ['a'], maxUses: 10_000, metadata: { v: 'before' } });

@@ -101,12 +101,39 @@ function applySimple(doc: Document, spec: Document): boolean {
   return true;
 }
 
+/**
+ * The stages MongoDB runs in an update pipeline (its `isAllowedWithinUpdatePipeline` stages, as
+ * the manual lists them for `update` and `findAndModify`). Every other stage is refused.
+ */
+export const UPDATE_PIPELINE_STAGES = new Set(['$addFields', '$set', '$project', '$unset', '$replaceRoot', '$replaceWith']);
+
+/** Stages MongoDB knows (and refuses in an update with 72); any other name is unrecognized (40324). */
+const KNOWN_STAGES = new Set([
+  '$match', '$group', '$sort', '$limit', '$skip', '$lookup', '$unwind', '$count', '$facet', '$bucket', '$bucketAuto',
+  '$sample', '$out', '$merge', '$geoNear', '$graphLookup', '$redact', '$sortByCount', '$densify', '$fill',
+  '$setWindowFields', '$unionWith', '$documents', '$collStats', '$indexStats', '$changeStream', '$currentOp',
+  '$listSessions', '$planCacheStats', '$search', '$searchMeta', '$vectorSearch', '$changeStreamSplitLargeEvent',
+]);
+
+/** Refuses an update pipeline as MongoDB does: one field per stage, and only the update stages. */
+function checkUpdatePipeline(pipeline: Document[]): void {
+  for (const stage of pipeline) {
+    const names = stage && typeof stage === 'object' ? Object.keys(stage) : [];
+    if (names.length !== 1) throw new CommandError(40323, 'Location40323', 'A pipeline stage specification object must contain exactly one field.');
+    const name = names[0]!;
+    if (UPDATE_PIPELINE_STAGES.has(name)) continue;
+    if (KNOWN_STAGES.has(name)) throw new CommandError(72, 'InvalidOptions', `${name} is not allowed to be used within an update`);
+    throw new CommandError(40324, 'Location40324', `Unrecognized pipeline stage name: '${name}'`);
+  }
+}
+
 const immutableId = () => new CommandError(66, 'ImmutableField', "Performing an update on the path '_id' would modify the immutable field '_id'");
 
 /** Applies an update (operator document, pipeline, or replacement) to a copy of `doc`. */
 export function applyUpdate(doc: Document, spec: UpdateSpec, filter: Document, arrayFilters?: Document[]): Document {
   let next: Document;
   if (Array.isArray(spec)) {
+    checkUpdatePipeline(spec);
     next = new Aggregator(spec).run([clone(doc)])[0] as Document;
   } else if (Object.keys(spec).some((k) => k.startsWith('$'))) {
     if (!Object.keys(spec).every((k) => k.startsWith('$'))) throw new CommandError(9, 'FailedToParse', 'Unknown modifier: cannot mix operators and fields in an update');
@@ -128,8 +155,22 @@ export class Collection {
   private readonly docs = new Map<string, Document>();
   private readonly indexes: IndexSpec[] = [ID_INDEX];
   private readonly uniques: UniqueIndex[] = [];
+  /** Grows with every change (documents or indexes): a secondary copies only what changed. */
+  version = 0;
+  /** The collection this one is a copy of (a secondary's), as of `version`. */
+  origin: Collection | undefined;
 
   constructor(readonly ns: string) {}
+
+  /** A deep copy: documents, indexes and unique constraints (a secondary's view of it). */
+  clone(): Collection {
+    const copy = new Collection(this.ns);
+    for (const spec of this.indexes.slice(1)) copy.createIndex({ ...spec });
+    for (const doc of this.docs.values()) copy.insert(clone(doc));
+    copy.version = this.version;
+    copy.origin = this;
+    return copy;
+  }
 
   get size(): number {
     return this.docs.size;
@@ -173,6 +214,7 @@ export class Collection {
       this.uniques.push(unique);
     }
     this.indexes.push(spec);
+    this.version++;
     return true;
   }
 
@@ -230,6 +272,7 @@ export class Collection {
     const id = keyOf(doc._id);
     this.docs.set(id, doc);
     this.index(doc, id);
+    this.version++;
   }
 
   /** Replaces a stored document with its updated version, enforcing unique indexes. */
@@ -239,11 +282,38 @@ export class Collection {
     this.unindex(current);
     this.docs.set(id, next);
     this.index(next, id);
+    this.version++;
   }
 
   remove(doc: Document): void {
     this.unindex(doc);
     this.docs.delete(keyOf(doc._id));
+    this.version++;
+  }
+
+  /**
+   * One pass of MongoDB's TTL monitor over this collection: for every TTL index (one field,
+   * `expireAfterSeconds`), deletes each document whose indexed value is a date (of an array of
+   * values, the earliest date) at or before `now - expireAfterSeconds`, within the index's
+   * partial filter. Documents without a date there never expire. Returns how many it deleted.
+   */
+  expire(now: Date): number {
+    let deleted = 0;
+    for (const index of this.indexes) {
+      const fields = Object.keys(index.key);
+      if (index.expireAfterSeconds === undefined || fields.length !== 1) continue;
+      const before = now.getTime() - index.expireAfterSeconds * 1000;
+      const partial = index.partialFilterExpression ? new Query(index.partialFilterExpression) : undefined;
+      for (const doc of [...this.docs.values()]) {
+        const value = resolve(doc, fields[0]!);
+        const dates = (Array.isArray(value) ? value : [value]).filter((v): v is Date => v instanceof Date);
+        if (dates.length === 0 || Math.min(...dates.map((d) => d.getTime())) > before) continue;
+        if (partial && !partial.test(doc)) continue;
+        this.remove(doc);
+        deleted++;
+      }
+    }
+    return deleted;
   }
 
   /**

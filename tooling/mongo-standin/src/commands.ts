@@ -1,4 +1,4 @@
-import { Long, type Document } from 'bson';
+import { Long, ObjectId, type Document } from 'bson';
 import { applyUpdate, changed, Collection, CommandError, project, type IndexSpec } from './collection';
 import { MAX_MESSAGE_SIZE } from './wire';
 
@@ -17,10 +17,118 @@ interface OpenCursor {
   docs: Document[];
 }
 
+/** What one listening node is: its address, its role, and the replica set it belongs to. */
+export interface NodeInfo {
+  /** `host:port`, as hello's `me` and `hosts` name it. */
+  me: string;
+  role: 'standalone' | 'primary' | 'secondary' | 'mongos';
+  /** Replica set members only. */
+  replicaSet?: { setName: string; hosts: string[]; primary: string; electionId: ObjectId };
+  /**
+   * hello's `topologyVersion` (server-monitoring spec): a `processId` drawn when the node starts
+   * and a `counter` that would grow on a topology change (the stand-in never has one).
+   */
+  topologyVersion: { processId: ObjectId; counter: Long };
+}
+
+/** The connection a command arrived on. */
+export interface ConnectionInfo {
+  id: number;
+  node: NodeInfo;
+}
+
+/** MongoDB's `failCommand` fail point (test commands), as `configureFailPoint` sets it. */
+export interface FailPoint {
+  mode: 'alwaysOn' | { times: number } | { skip: number };
+  failCommands: string[];
+  errorCode?: number;
+  closeConnection?: boolean;
+  blockConnection?: boolean;
+  blockTimeMS?: number;
+  appName?: string;
+}
+
+/** What the connection layer must do to a command a fail point caught. */
+export type FailAction = Pick<FailPoint, 'errorCode' | 'closeConnection' | 'blockConnection' | 'blockTimeMS'>;
+
+const READS = new Set(['find', 'getMore', 'listIndexes', 'killCursors', 'count', 'aggregate']);
+const WRITES = new Set(['insert', 'update', 'delete', 'findAndModify', 'findandmodify', 'createIndexes', 'drop', 'dropDatabase']);
+
 export class Engine {
   private readonly databases = new Map<string, Map<string, Collection>>();
   private readonly cursors = new Map<number, OpenCursor>();
   private nextCursorId = 1;
+  private failPoint: FailPoint | undefined;
+  /** MongoDB's `ttlMonitorSleepSecs` parameter, read by the TTL pass's timer (ms here). */
+  ttlMonitorSleepMs = 60_000;
+  /** Called when `setParameter` changes `ttlMonitorSleepSecs` (the server re-arms its TTL timer). */
+  onTtlSleepChange?: () => void;
+
+  /** Replaces this engine's data with a copy of `source`'s (a secondary catching up). */
+  copyFrom(source: Engine): void {
+    const before = this.databases;
+    const after = new Map<string, Map<string, Collection>>();
+    for (const [db, colls] of source.databases) {
+      // a collection that has not changed since the last copy is kept as it is
+      const mine = before.get(db);
+      after.set(db, new Map([...colls].map(([name, coll]) => [name, mine?.get(name)?.origin === coll && mine.get(name)!.version === coll.version ? mine.get(name)! : coll.clone()])));
+    }
+    before.clear();
+    for (const [db, colls] of after) before.set(db, colls);
+  }
+
+  /** One TTL monitor pass over every collection; returns how many documents it deleted. */
+  expire(now: Date): number {
+    let n = 0;
+    for (const colls of this.databases.values()) for (const coll of colls.values()) n += coll.expire(now);
+    return n;
+  }
+
+  /**
+   * Whether the `failCommand` fail point catches this command (counting it against `times` and
+   * `skip`), and what to do; `undefined` when it does not.
+   */
+  failFor(command: Document, appName: string | undefined): FailAction | undefined {
+    const fp = this.failPoint;
+    const name = Object.keys(command)[0] ?? '';
+    if (!fp || !fp.failCommands.includes(name) || (fp.appName !== undefined && fp.appName !== appName)) return undefined;
+    if (typeof fp.mode === 'object' && 'skip' in fp.mode) {
+      if (fp.mode.skip > 0) {
+        fp.mode = { skip: fp.mode.skip - 1 };
+        return undefined;
+      }
+      fp.mode = 'alwaysOn';
+    }
+    if (typeof fp.mode === 'object' && 'times' in fp.mode) {
+      fp.mode = { times: fp.mode.times - 1 };
+      if (fp.mode.times <= 0) this.failPoint = undefined;
+    }
+    const { errorCode, closeConnection, blockConnection, blockTimeMS } = fp;
+    return { errorCode, closeConnection, blockConnection, blockTimeMS };
+  }
+
+  private setParameter(cmd: Document): Document {
+    if (cmd.ttlMonitorSleepSecs === undefined) throw new CommandError(2, 'BadValue', 'mongo-standin: only ttlMonitorSleepSecs can be set');
+    const was = this.ttlMonitorSleepMs / 1000;
+    this.ttlMonitorSleepMs = Number(cmd.ttlMonitorSleepSecs) * 1000;
+    this.onTtlSleepChange?.();
+    return { was, ok: 1 };
+  }
+
+  private configureFailPoint(cmd: Document): Document {
+    if (cmd.configureFailPoint !== 'failCommand') throw new CommandError(2, 'BadValue', `mongo-standin: only the failCommand fail point exists (got ${String(cmd.configureFailPoint)})`);
+    const mode = cmd.mode as FailPoint['mode'] | 'off';
+    if (mode === 'off') {
+      this.failPoint = undefined;
+      return { count: 0, ok: 1 };
+    }
+    const data = (cmd.data ?? {}) as Document;
+    if (!Array.isArray(data.failCommands)) throw new CommandError(2, 'BadValue', "'data' must have an array field 'failCommands'");
+    const numeric = (m: unknown) => (m && typeof m === 'object' ? Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Number(v)])) : m);
+    this.failPoint = { ...(data as Omit<FailPoint, 'mode'>), mode: numeric(mode) as FailPoint['mode'] };
+    if (data.blockTimeMS !== undefined) this.failPoint.blockTimeMS = Number(data.blockTimeMS);
+    return { count: 0, ok: 1 };
+  }
 
   private collection(db: string, name: string, create: true): Collection;
   private collection(db: string, name: string, create?: false): Collection | undefined;
@@ -40,14 +148,26 @@ export class Engine {
   }
 
   /** Runs one command. Never throws: failures are `{ ok: 0 }` replies. */
-  run(db: string, command: Document, connectionId: number): Document {
+  run(db: string, command: Document, connection: ConnectionInfo): Document {
     const name = Object.keys(command)[0] ?? '';
     try {
+      const { role } = connection.node;
+      if (role === 'secondary' && WRITES.has(name)) throw new CommandError(10107, 'NotWritablePrimary', 'not primary');
+      // OP_MSG without $readPreference means primary: a secondary refuses it, as mongod does
+      if (role === 'secondary' && READS.has(name) && (command.$readPreference?.mode ?? 'primary') === 'primary') {
+        throw new CommandError(13435, 'NotPrimaryNoSecondaryOk', 'not primary and secondaryOk=false');
+      }
       switch (name) {
         case 'hello':
         case 'isMaster':
         case 'ismaster':
-          return this.hello(name, connectionId);
+          return this.hello(name, connection);
+        case 'configureFailPoint':
+          return this.configureFailPoint(command);
+        case 'setParameter':
+          return this.setParameter(command);
+        case 'getParameter':
+          return { ttlMonitorSleepSecs: this.ttlMonitorSleepMs / 1000, ok: 1 };
         case 'ping':
         case 'endSessions':
           return { ok: 1 };
@@ -87,10 +207,24 @@ export class Engine {
     }
   }
 
-  private hello(name: string, connectionId: number): Document {
+  private hello(name: string, { id: connectionId, node }: ConnectionInfo): Document {
+    const rs = node.replicaSet;
     return {
       helloOk: true,
-      [name === 'hello' ? 'isWritablePrimary' : 'ismaster']: true,
+      [name === 'hello' ? 'isWritablePrimary' : 'ismaster']: node.role !== 'secondary',
+      ...(node.role === 'mongos' ? { msg: 'isdbgrid' } : {}),
+      ...(rs
+        ? {
+            setName: rs.setName,
+            setVersion: 1,
+            hosts: rs.hosts,
+            primary: rs.primary,
+            me: node.me,
+            secondary: node.role === 'secondary',
+            ...(node.role === 'primary' ? { electionId: rs.electionId } : {}),
+          }
+        : {}),
+      topologyVersion: node.topologyVersion,
       maxBsonObjectSize: 16 * 1024 * 1024,
       maxMessageSizeBytes: MAX_MESSAGE_SIZE,
       maxWriteBatchSize: 100_000,

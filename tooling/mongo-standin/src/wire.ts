@@ -11,6 +11,7 @@ export const OP_MSG = 2013;
 
 const CHECKSUM_PRESENT = 1 << 0;
 const MORE_TO_COME = 1 << 1;
+const EXHAUST_ALLOWED = 1 << 16;
 
 /** The largest message the stand-in accepts; also what it advertises as `maxMessageSizeBytes`. */
 export const MAX_MESSAGE_SIZE = 48_000_000;
@@ -24,6 +25,8 @@ export interface Request {
   db: string;
   /** OP_MSG `moreToCome`: the client expects no reply (unacknowledged writes). */
   noReply: boolean;
+  /** OP_MSG `exhaustAllowed`: the client accepts a stream of replies (`moreToCome` set on each but the last). */
+  exhaustAllowed: boolean;
 }
 
 /** Splits a byte stream into whole messages: feed chunks, get the complete frames back. */
@@ -86,14 +89,14 @@ export function parseRequest(frame: Buffer): Request | null {
     }
     if (!body) throw new Error('mongo-standin: OP_MSG without a body section');
     for (const [identifier, docs] of sequences) body[identifier] = docs;
-    return { requestId, opCode, command: body, db: String(body.$db ?? 'admin'), noReply: (flags & MORE_TO_COME) !== 0 };
+    return { requestId, opCode, command: body, db: String(body.$db ?? 'admin'), noReply: (flags & MORE_TO_COME) !== 0, exhaustAllowed: (flags & EXHAUST_ALLOWED) !== 0 };
   }
   if (opCode === OP_QUERY) {
     const [namespace, at] = readCString(frame, 20);
     let [query] = readDocument(frame, at + 8);
     // Drivers may wrap the command as { $query: {...}, $readPreference: ... }.
     if (query.$query && typeof query.$query === 'object') query = query.$query as Document;
-    return { requestId, opCode, command: query, db: namespace.split('.')[0] ?? 'admin', noReply: false };
+    return { requestId, opCode, command: query, db: namespace.split('.')[0] ?? 'admin', noReply: false, exhaustAllowed: false };
   }
   return null;
 }
@@ -109,11 +112,16 @@ function header(length: number, responseTo: number, opCode: number): Buffer {
   return h;
 }
 
-/** Encodes a reply in the format of the request: OP_MSG for OP_MSG, OP_REPLY for OP_QUERY. */
-export function encodeReply(request: Request, reply: Document): Buffer {
+/**
+ * Encodes a reply in the format of the request: OP_MSG for OP_MSG, OP_REPLY for OP_QUERY.
+ * `moreToCome` (OP_MSG only) tells the client another reply follows without a request: the
+ * streaming `hello` of the server-monitoring spec.
+ */
+export function encodeReply(request: Request, reply: Document, moreToCome = false): Buffer {
   const doc = serialize(reply);
   if (request.opCode === OP_MSG) {
-    const prefix = Buffer.alloc(5); // flagBits (0) + section kind 0
+    const prefix = Buffer.alloc(5); // flagBits + section kind 0
+    if (moreToCome) prefix.writeUInt32LE(MORE_TO_COME, 0);
     return Buffer.concat([header(16 + 5 + doc.length, request.requestId, OP_MSG), prefix, doc]);
   }
   // OP_REPLY: responseFlags, cursorID (int64 0), startingFrom, numberReturned = 1
