@@ -286,6 +286,23 @@ export function lifecycleTests(store: () => TokenStore, reader: () => TokenStore
       }
     });
 
+    it(`share-link sessions: ${concurrency} concurrent exchanges of a one-time link create exactly one session; revoking the link ends it`, async () => {
+      const { tokens, other } = service();
+      const share = await tokens.issueUrl({ url: 'https://example.com/shared/doc?id=7' });
+      const all = await Promise.all(Array.from({ length: concurrency }, (_, i) => (i % 2 ? tokens : other).exchange(new Request(share.url))));
+      const opened = all.filter((r) => r.ok);
+      expect(opened).toHaveLength(1);
+      expect(all.filter((r) => !r.ok).map((r) => (r.ok ? 'ok' : 'error' in r ? r.error.code : 'pending'))).toEqual(Array(concurrency - 1).fill('exhausted'));
+      const sessions = await other.list({ kind: 'session', parentId: share.info.id });
+      expect(sessions.items).toHaveLength(1);
+      const cookie = opened[0]!.response.headers.get('set-cookie')!.split(';')[0]!;
+      const page = () => other.authenticate(new Request('https://example.com/shared/doc/img.png', { headers: { cookie } }), { cookie: 'tka_session' });
+      expect((await page()).ok).toBe(true);
+      await tokens.revokeById(share.info.id);
+      const after = await page();
+      expect(after.ok ? 'ok' : after.error.code).toBe('not_found');
+    });
+
     it('list({ expiringBefore }) finds the tokens that expire soon', async () => {
       const { clock, tokens } = service();
       const subject = randomSubject();
