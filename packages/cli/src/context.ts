@@ -18,6 +18,9 @@ export interface Context {
   err: Style;
   prefix: string;
   pepper: Pepper | undefined;
+  /** `--connect-timeout` and `--timeout`, ms (for connections a command opens itself: import's source). */
+  connectTimeout: number;
+  timeout: number;
   /** Writes to stdout (a newline is added). */
   print(text: string): void;
   /** Writes a message to stderr (a newline is added). */
@@ -82,10 +85,30 @@ export function positiveInt(v: string, option: string): number {
   return Number(v);
 }
 
-/** Repeated and comma/space-separated `--scope`; undefined when none is given (core then gives `*`). */
+/** Repeated and comma/space-separated `--scope` (or `--scopes`); undefined when none is given (core then gives `*`). */
 export function scopes(values: Values): string[] | undefined {
-  const all = list(values, 'scope').flatMap((s) => s.split(/[\s,]+/)).filter((s) => s !== '');
-  return all.length > 0 ? all : list(values, 'scope').length > 0 ? [] : undefined;
+  const given = [...list(values, 'scope'), ...list(values, 'scopes')];
+  const all = given.flatMap((s) => s.split(/[\s,]+/)).filter((s) => s !== '');
+  return all.length > 0 ? all : given.length > 0 ? [] : undefined;
+}
+
+/** `--refill 1h` (`none` / `never` too, where `allowNone`: `update` stops a refill with it). */
+export function refillOf(values: Values, allowNone = false): { refill?: { every: number } | null } {
+  const v = str(values, 'refill');
+  if (v === undefined) return {};
+  if (v === 'none' || v === 'never') {
+    if (!allowNone) throw usage(`--refill ${v} applies to update (a new token has no refill unless given one)`);
+    return { refill: null };
+  }
+  return { refill: { every: duration(v, 'refill') } };
+}
+
+/** `--idle 30m` (`none` too, where `allowNone`: `update` removes the idle timeout with it). */
+export function idleOf(values: Values, allowNone = false): { idleTimeout?: number | null } {
+  const v = str(values, 'idle');
+  if (v === undefined) return {};
+  if (allowNone && (v === 'none' || v === 'never')) return { idleTimeout: null };
+  return { idleTimeout: duration(v, 'idle') };
 }
 
 /** `--meta key=value` (value parsed as JSON when it is JSON, so `--meta n=3` stores a number). */
@@ -122,10 +145,8 @@ export function classify(arg: string, prefix: string): { kind: 'token'; raw: str
 }
 
 /** What `createContext` needs: the context's plain fields, and how to reach the store. */
-export interface ContextSettings extends Pick<Context, 'io' | 'values' | 'args' | 'json' | 'out' | 'err' | 'prefix' | 'pepper'> {
+export interface ContextSettings extends Pick<Context, 'io' | 'values' | 'args' | 'json' | 'out' | 'err' | 'prefix' | 'pepper' | 'connectTimeout' | 'timeout'> {
   storeUrl: string | undefined;
-  connectTimeout: number;
-  timeout: number;
 }
 
 export function createContext(s: ContextSettings): Context {
@@ -142,6 +163,8 @@ export function createContext(s: ContextSettings): Context {
     err: s.err,
     prefix: s.prefix,
     pepper: s.pepper,
+    connectTimeout: s.connectTimeout,
+    timeout: s.timeout,
     print: (text) => void s.io.stdout.write(`${text}\n`),
     note,
     emitJson: (value) => void s.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`),

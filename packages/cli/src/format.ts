@@ -2,11 +2,17 @@ import type { TokenInfo } from '@tokenaccess/core';
 import { deadReason } from '@tokenaccess/core/store';
 import { type Style, visibleLength } from './io';
 
-/** Status of a token at `now`: what `list` shows and `--expired` filters on. */
-export type TokenStatus = 'live' | 'expired' | 'exhausted';
+/** Status of a token at `now`: what `list` shows. `disabled` first, as verification refuses it first. */
+export type TokenStatus = 'live' | 'disabled' | 'expired' | 'exhausted';
 
 export function statusOf(t: TokenInfo, now: number): TokenStatus {
+  if (t.disabledAt) return 'disabled';
   return deadReason(t, now) ?? 'live';
+}
+
+/** Past its expiry or idle timeout (disabled or not): what `--expired` filters on. */
+export function isExpired(t: TokenInfo, now: number): boolean {
+  return deadReason(t, now) === 'expired';
 }
 
 /**
@@ -22,9 +28,12 @@ export function tokenJson(t: TokenInfo, now: number): Record<string, unknown> {
   if (t.expiresAt) out.expiresAt = t.expiresAt.toISOString();
   if (t.idleTimeout !== undefined) out.idleTimeout = t.idleTimeout;
   if (t.maxUses !== undefined) out.maxUses = t.maxUses;
+  if (t.refill) out.refill = { every: t.refill.every };
   out.uses = t.uses;
   out.createdAt = t.createdAt.toISOString();
   if (t.lastUsedAt) out.lastUsedAt = t.lastUsedAt.toISOString();
+  if (t.disabledAt) out.disabledAt = t.disabledAt.toISOString();
+  if (t.parentId !== undefined) out.parentId = t.parentId;
   if (t.metadata) out.metadata = t.metadata;
   out.hint = t.hint;
   out.hash = t.hash;
@@ -95,14 +104,14 @@ export function tokenRows(items: TokenInfo[], now: number, style: Style): { head
   const headers = ['ID', 'KIND', 'SUBJECT', 'NAME', 'SCOPES', 'USES', 'EXPIRES', 'LAST USED', 'STATUS'];
   const rows = items.map((t) => {
     const status = statusOf(t, now);
-    const paint = status === 'live' ? style.green : style.red;
+    const paint = status === 'live' ? style.green : status === 'disabled' ? style.yellow : style.red;
     return [
       t.id,
       t.kind,
       t.subject ?? '-',
       t.kind === 'url' && t.url ? `${t.name} → ${t.url.url}` : t.name,
       t.scopes.join(' ') || '(none)',
-      t.maxUses === undefined ? `${t.uses}` : `${t.uses}/${t.maxUses}`,
+      t.maxUses === undefined ? `${t.uses}` : `${t.uses}/${t.maxUses}${t.refill ? ` per ${formatDuration(t.refill.every)}` : ''}`,
       relative(t.expiresAt, now),
       relative(t.lastUsedAt, now, '-'),
       paint(status),
@@ -126,11 +135,13 @@ export function details(t: TokenInfo, now: number, style: Style): string {
     lines.push(['url', t.url.url]);
     lines.push(['methods', t.url.methods.join(' ')]);
   }
-  lines.push(['status', status === 'live' ? style.green(status) : style.red(status)]);
+  lines.push(['status', status === 'live' ? style.green(status) : status === 'disabled' ? style.yellow(status) : style.red(status)]);
   lines.push(['created', `${t.createdAt.toISOString()} (${relative(t.createdAt, now)})`]);
   lines.push(['expires', t.expiresAt ? `${t.expiresAt.toISOString()} (${relative(t.expiresAt, now)})` : 'never']);
   if (t.idleTimeout !== undefined) lines.push(['idle timeout', formatDuration(t.idleTimeout)]);
-  lines.push(['uses', t.maxUses === undefined ? `${t.uses} (unlimited)` : `${t.uses} of ${t.maxUses}`]);
+  lines.push(['uses', t.maxUses === undefined ? `${t.uses} (unlimited)` : `${t.uses} of ${t.maxUses}${t.refill ? ` (renewed every ${formatDuration(t.refill.every)})` : ''}`]);
+  if (t.disabledAt) lines.push(['disabled', `${t.disabledAt.toISOString()} (${relative(t.disabledAt, now)})`]);
+  if (t.parentId !== undefined) lines.push(['parent', t.parentId]);
   lines.push(['last used', t.lastUsedAt ? `${t.lastUsedAt.toISOString()} (${relative(t.lastUsedAt, now)})` : 'never']);
   if (t.metadata) lines.push(['metadata', JSON.stringify(t.metadata)]);
   lines.push(['hash', t.hash]);

@@ -1,7 +1,8 @@
 /**
  * @module @tokenaccess/cli
  *
- * The `tokenaccess` command (issue, share, list, inspect, revoke, sweep, migrate) and its
+ * The `tokenaccess` command (issue, share, list, inspect, update, disable, enable, rotate, derive,
+ * revoke, import, sweep, migrate) and its
  * programmatic entry, `run(argv, io)`, and the owner-only data directory checks its embedded store
  * uses (`preparePrivateDir`, `restrictPrivateDir`), for apps that open PGlite themselves.
  * `npm install -g @tokenaccess/cli` or `npx @tokenaccess/cli`.

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { issue, share } from './commands/issue';
+import { importCommand } from './commands/import';
 import { inspect } from './commands/inspect';
+import { derive, disable, enable, rotate, update } from './commands/lifecycle';
 import { listCommand } from './commands/list';
 import { migrateCommand } from './commands/migrate';
 import { revoke } from './commands/revoke';
@@ -10,7 +12,7 @@ import { CliError, EXIT, describeError, usage } from './errors';
 import { commandHelp, mainHelp } from './help';
 import { type CliIO, styleFor } from './io';
 import { parsePepper } from './pepper';
-import { GLOBAL_OPTIONS, type OptionSpec, allOptions, findCommand } from './spec';
+import { COMMANDS, GLOBAL_OPTIONS, type OptionSpec, allOptions, findCommand } from './spec';
 
 declare const __CLI_VERSION__: string | undefined;
 
@@ -30,6 +32,12 @@ const HANDLERS: Record<string, (ctx: Context) => Promise<number>> = {
   list: listCommand,
   inspect,
   revoke,
+  update,
+  disable,
+  enable,
+  rotate,
+  derive,
+  import: importCommand,
   sweep,
   migrate: migrateCommand,
 };
@@ -123,7 +131,7 @@ export async function run(argv: readonly string[], io: Partial<CliIO> = {}): Pro
     }
     const spec = findCommand(name);
     if (!spec) {
-      const near = ['issue', 'share', 'list', 'inspect', 'revoke', 'sweep', 'migrate', 'help'].find((c) => distance(c, name) <= 2);
+      const near = COMMANDS.map((c) => c.name).find((c) => distance(c, name) <= 2);
       throw usage(`unknown command ${JSON.stringify(name)}`, near ? `did you mean ${near}? (see tokenaccess help)` : 'see tokenaccess help');
     }
 

@@ -5,6 +5,7 @@ import { type TokenStore, createTokenAccess } from '@tokenaccess/core';
 import { postgresStore } from '@tokenaccess/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flowTests } from './flow';
+import { lifecycleTests } from './lifecycle';
 import { RAW_TOKEN_RE, cli, ok, tempDir } from './helpers';
 
 describe('the embedded store (PGlite in ./.tokenaccess/)', () => {
@@ -37,6 +38,7 @@ describe('the embedded store (PGlite in ./.tokenaccess/)', () => {
   });
 
   flowTests({ args: () => [], options: () => ({ cwd: dir }), withStore: (fn) => withStore(fn) });
+  lifecycleTests({ args: () => [], options: () => ({ cwd: dir }), withStore: (fn) => withStore(fn) });
 
   it('pglite:<dir> names another directory', async () => {
     const r = await ok(['issue', 'eve', '--store', 'pglite:./other-db', '--json'], { cwd: dir });

@@ -3,6 +3,7 @@ import { type TokenStore } from '@tokenaccess/core';
 import { postgresStore, quoteIdent } from '@tokenaccess/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flowTests } from './flow';
+import { lifecycleTests } from './lifecycle';
 import { POSTGRES_URL, cli, ok, randomName, tempDir } from './helpers';
 
 describe('a PostgreSQL server (--store postgres://…?schema=…)', () => {
@@ -36,6 +37,7 @@ describe('a PostgreSQL server (--store postgres://…?schema=…)', () => {
 
   const withStore = async <T>(fn: (store: TokenStore) => Promise<T>) => fn(postgresStore({ client: pool, schema }));
   flowTests({ args: () => ['--store', storeUrl], options: () => ({ cwd: dir }), withStore });
+  lifecycleTests({ args: () => ['--store', storeUrl], options: () => ({ cwd: dir }), withStore });
 
   it('--schema and --table select another table (flags win over the URL)', async () => {
     const table = 'cli_tokens';

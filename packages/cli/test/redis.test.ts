@@ -4,6 +4,7 @@ import type { TokenStore } from '@tokenaccess/core';
 import { redisStore } from '@tokenaccess/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flowTests } from './flow';
+import { lifecycleTests } from './lifecycle';
 import { REDIS_URL, ok, tempDir } from './helpers';
 
 describe('Redis (--store redis://… --key-prefix …)', () => {
@@ -31,6 +32,7 @@ describe('Redis (--store redis://… --key-prefix …)', () => {
 
   const withStore = async <T>(fn: (store: TokenStore) => Promise<T>) => fn(redisStore({ client, keyPrefix }));
   flowTests({ args: () => ['--store', REDIS_URL, '--key-prefix', keyPrefix], options: () => ({ cwd: dir }), withStore });
+  lifecycleTests({ args: () => ['--store', REDIS_URL, '--key-prefix', keyPrefix], options: () => ({ cwd: dir }), withStore });
 
   it('keeps every key under the prefix, also when given as ?keyPrefix=', async () => {
     await ok(['issue', 'judy', '--store', `${REDIS_URL}?keyPrefix=${encodeURIComponent(keyPrefix)}`], { cwd: dir });

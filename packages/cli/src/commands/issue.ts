@@ -1,17 +1,17 @@
 import type { Context } from '../context';
-import { expiry, list, maxUses, metadata, scopes, str, duration } from '../context';
+import { expiry, idleOf, list, maxUses, metadata, refillOf, scopes, str } from '../context';
 import { usage } from '../errors';
 import { formatDuration, relative, tokenJson } from '../format';
 import type { TokenInfo } from '@tokenaccess/core';
 
-function summary(ctx: Context, t: TokenInfo): string {
+export function summary(ctx: Context, t: TokenInfo): string {
   const now = ctx.now();
   const parts = [
     `scopes ${t.scopes.join(' ') || '(none)'}`,
     t.expiresAt ? `expires ${relative(t.expiresAt, now)} (${t.expiresAt.toISOString()})` : 'never expires',
   ];
   if (t.idleTimeout !== undefined) parts.push(`idle timeout ${formatDuration(t.idleTimeout)}`);
-  parts.push(t.maxUses === undefined ? 'unlimited uses' : `${t.maxUses} use${t.maxUses === 1 ? '' : 's'}`);
+  parts.push(t.maxUses === undefined ? 'unlimited uses' : `${t.maxUses} use${t.maxUses === 1 ? '' : 's'}${t.refill ? ` every ${formatDuration(t.refill.every)}` : ''}`);
   return parts.join(', ');
 }
 
@@ -28,8 +28,9 @@ export async function issue(ctx: Context): Promise<number> {
     name: str(ctx.values, 'name') ?? 'cli',
     ...optionalScopes(ctx),
     ...expiry(ctx.values),
-    ...idleOf(ctx),
+    ...idle(ctx),
     ...maxUses(ctx.values),
+    ...refill(ctx),
     ...metadata(ctx.values),
   };
   const tokens = await ctx.tokens();
@@ -56,8 +57,9 @@ export async function share(ctx: Context): Promise<number> {
     url,
     ...optionalScopes(ctx),
     ...expiry(ctx.values),
-    ...idleOf(ctx),
+    ...idle(ctx),
     ...maxUses(ctx.values),
+    ...refill(ctx),
     ...(methods.length > 0 ? { methods } : {}),
     ...(subject !== undefined ? { subject } : {}),
     ...(name !== undefined ? { name } : {}),
@@ -83,7 +85,12 @@ function optionalScopes(ctx: Context): { scopes?: string[] } {
   return s === undefined ? {} : { scopes: s };
 }
 
-function idleOf(ctx: Context): { idleTimeout?: number } {
-  const v = str(ctx.values, 'idle');
-  return v === undefined ? {} : { idleTimeout: duration(v, 'idle') };
+function idle(ctx: Context): { idleTimeout?: number } {
+  const { idleTimeout } = idleOf(ctx.values);
+  return idleTimeout == null ? {} : { idleTimeout };
+}
+
+function refill(ctx: Context): { refill?: { every: number } } {
+  const { refill: r } = refillOf(ctx.values);
+  return r ? { refill: r } : {};
 }

@@ -1,8 +1,8 @@
 import type { TokenInfo } from '@tokenaccess/core';
 import type { Context } from '../context';
-import { positiveInt, str } from '../context';
+import { duration, positiveInt, str } from '../context';
 import { usage } from '../errors';
-import { plural, statusOf, table, tokenJson, tokenRows } from '../format';
+import { isExpired, plural, table, tokenJson, tokenRows } from '../format';
 
 /** `tokenaccess list`: pages through the store until `--limit` tokens (after `--expired`) are found. */
 export async function listCommand(ctx: Context): Promise<number> {
@@ -15,10 +15,14 @@ export async function listCommand(ctx: Context): Promise<number> {
   const limit = all ? Infinity : limitText === undefined ? 100 : positiveInt(limitText, 'limit');
   const expiredOnly = ctx.values.expired === true;
   const subject = str(ctx.values, 'subject');
+  const parentId = str(ctx.values, 'parent');
+  const expiring = str(ctx.values, 'expiring');
+  const within = expiring === undefined ? undefined : duration(expiring, 'expiring');
   let cursor = str(ctx.values, 'cursor');
 
   const tokens = await ctx.tokens();
   const now = ctx.now();
+  const expiringBefore = within === undefined ? undefined : new Date(now + within);
   const items: TokenInfo[] = [];
   // the cursor to continue from is exact only at a page boundary the store gave
   let next: string | undefined;
@@ -29,9 +33,11 @@ export async function listCommand(ctx: Context): Promise<number> {
       limit: want,
       ...(subject !== undefined ? { subject } : {}),
       ...(kind !== undefined ? { kind: kind as 'access' | 'url' } : {}),
+      ...(parentId !== undefined ? { parentId } : {}),
+      ...(expiringBefore !== undefined ? { expiringBefore } : {}),
       ...(cursor !== undefined ? { cursor } : {}),
     });
-    const matching = expiredOnly ? page.items.filter((t) => statusOf(t, now) === 'expired') : page.items;
+    const matching = expiredOnly ? page.items.filter((t) => isExpired(t, now)) : page.items;
     const room = limit - items.length;
     items.push(...matching.slice(0, room));
     if (matching.length > room) {
@@ -54,7 +60,12 @@ export async function listCommand(ctx: Context): Promise<number> {
   }
   const what = [expiredOnly ? 'expired ' : '', kind === 'url' ? 'share link' : kind === 'access' ? 'API token' : 'token'].join('');
   if (items.length === 0) {
-    ctx.note(`no ${what}s${subject !== undefined ? ` for subject ${subject}` : ''}`);
+    const filters = [
+      subject !== undefined ? ` for subject ${subject}` : '',
+      parentId !== undefined ? ` derived from ${parentId}` : '',
+      expiring !== undefined ? ` expiring within ${expiring}` : '',
+    ].join('');
+    ctx.note(`no ${what}s${filters}`);
     return 0;
   }
   const { headers, rows } = tokenRows(items, now, ctx.out);

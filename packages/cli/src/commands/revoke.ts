@@ -2,7 +2,7 @@ import type { TokenInfo } from '@tokenaccess/core';
 import type { Context } from '../context';
 import { classify, notFound, str } from '../context';
 import { CliError, EXIT, usage } from '../errors';
-import { plural, statusOf, tokenJson } from '../format';
+import { isExpired, plural, tokenJson } from '../format';
 
 /** Deletes this many tokens at once in a bulk revoke. */
 const CONCURRENCY = 16;
@@ -54,7 +54,7 @@ async function revokeBulk(ctx: Context, subject: string | undefined, allExpired:
   let cursor: string | undefined;
   do {
     const page = await tokens.list({ limit: 1000, ...(subject !== undefined ? { subject } : {}), ...(cursor ? { cursor } : {}) });
-    for (const t of page.items) if (!allExpired || statusOf(t, now) === 'expired') ids.push(t.id);
+    for (const t of page.items) if (!allExpired || isExpired(t, now)) ids.push(t.id);
     scanned += page.items.length;
     scan.update(scanned);
     cursor = page.cursor;
