@@ -41,11 +41,11 @@ export interface Connection {
 }
 
 /** @internal */
-export function connect(client: RedisClient, keyPrefix: string, timeout: Duration, expiryGrace: number): Connection {
+export function connect(client: RedisClient, keyPrefix: string, timeout: Duration, expiryGrace: number, buckets: number): Connection {
   const calls = deadlines(timeout, (what, err) => storeError('redis', what, err));
   return {
     client,
-    keys: keys(keyPrefix),
+    keys: keys(keyPrefix, buckets),
     calls,
     expiryGrace,
     run: (what, s, key, args) => calls.run(what, () => evalScript(client, s, key, args)),

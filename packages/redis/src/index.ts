@@ -28,11 +28,12 @@ import {
 import { idClaims } from './claims';
 import { type RedisClient, connect, script } from './client';
 import { expiryScore, indexes } from './indexes';
-import { entry, expiryEntry } from './keys';
+import { DEFAULT_BUCKETS, entry, expiryEntry } from './keys';
 import { CONSUME, DELETE, UPDATE } from './lua';
 import { bodyOf, decode, encode, encodeBody } from './record';
 
 export type { RedisClient } from './client';
+export { migrateRedisLayout, type MigrateRedisLayoutOptions, type MigrateRedisLayoutResult } from './migrate';
 
 /**
  * Options of {@link redisStore}.
@@ -72,6 +73,28 @@ export interface RedisStoreOptions {
    * `sweep` deletes it. @default 0
    */
   expiryGrace?: number;
+  /**
+   * How many buckets the global indexes (every token, for `list`; tokens that can expire, for
+   * `sweep`) are split into, each its own key and, on a Cluster, its own slot: a token is filed
+   * in bucket fnv1a(id) mod `buckets`. Every process on the same `keyPrefix` must use the same
+   * number; to change it, run `migrateRedisLayout` with the new number. 1 to 1024.
+   * @default 16
+   */
+  buckets?: number;
+  /**
+   * How many index entries `sweep` handles at once; it yields to the event loop after each group,
+   * so the sweeping process's own verifies (same connection, same event loop) never queue behind
+   * more than a few sweep commands. Higher sweeps faster and delays those verifies more.
+   * @default 4
+   */
+  sweepConcurrency?: number;
+  /**
+   * Pause (ms) after each group of `sweepConcurrency` entries; `0` only yields to the event loop
+   * (`setImmediate`). A pause trades sweep speed for a quieter tail latency of the process's
+   * own verifies.
+   * @default 0
+   */
+  sweepPause?: number;
 }
 
 const consumeScript = script(CONSUME);
@@ -100,14 +123,20 @@ const updateScript = script(UPDATE);
  * ```
  */
 export function redisStore(options: RedisStoreOptions): TokenStore {
-  const { client, keyPrefix = 'tka:', timeout = 2000, readFirst = true, expiryGrace = 0 } = options;
+  const { client, keyPrefix = 'tka:', timeout = 2000, readFirst = true, expiryGrace = 0, buckets = DEFAULT_BUCKETS, sweepConcurrency = 4, sweepPause = 0 } = options;
   if (!client || typeof (client as { evalsha?: unknown }).evalsha !== 'function') {
     throw new TokenAccessError('invalid_argument', storeMessage('redis', '`client` must be an ioredis Redis or Cluster'));
   }
-  const connection = connect(client, keyPrefix, timeout, expiryGrace);
+  if (!Number.isInteger(sweepConcurrency) || sweepConcurrency < 1 || sweepConcurrency > 1000) {
+    throw new TokenAccessError('invalid_argument', storeMessage('redis', `sweepConcurrency must be an integer from 1 to 1000 (got ${String(sweepConcurrency)})`));
+  }
+  if (typeof sweepPause !== 'number' || !(sweepPause >= 0) || sweepPause > 1000) {
+    throw new TokenAccessError('invalid_argument', storeMessage('redis', `sweepPause must be a number of ms from 0 to 1000 (got ${String(sweepPause)})`));
+  }
+  const connection = connect(client, keyPrefix, timeout, expiryGrace, buckets);
   const { keys, calls, run } = connection;
   const claims = idClaims(connection);
-  const walks = indexes(connection, claims);
+  const walks = indexes(connection, claims, { concurrency: sweepConcurrency, pauseMs: sweepPause });
 
   const getByHash = async (hash: string, what: string): Promise<TokenInfo | null> => {
     const value = await calls.run(what, () => client.get(keys.token(hash)));
@@ -122,9 +151,9 @@ export function redisStore(options: RedisStoreOptions): TokenStore {
     if (outcome === 'ok') return { ok: true, record };
     if (outcome === 'ok_spent') {
       // this use exhausted the token and the script kept its record (the tombstone): file it in
-      // {exp} as dead from now, so `sweep` deletes it. Best effort: if this fails, the record's
-      // own TTL (core's purgeAt) still removes it, and readers prune the index entries it leaves
-      void calls.run('consume', () => client.zadd(keys.expiry, now, expiryEntry(record))).catch(() => undefined);
+      // its `exp` bucket as dead from now, so `sweep` deletes it. Best effort: if this fails, the
+      // record's own TTL (core's purgeAt) still removes it, and readers prune the entries it leaves
+      void calls.run('consume', () => client.zadd(keys.expiry(record.id), now, expiryEntry(record))).catch(() => undefined);
       return { ok: true, record };
     }
     return { ok: false, reason: outcome as ConsumeRefusal, record };
@@ -145,10 +174,11 @@ export function redisStore(options: RedisStoreOptions): TokenStore {
       // index entries before the token: an entry without a token is skipped and pruned, but a
       // token without its entries would escape `list` and `revokeAll`
       const member = entry(record.id, record.kind);
-      const indexed: [key: string, member: string, score: number][] = [[keys.all, member, 0]];
+      const indexed: [key: string, member: string, score: number][] = [[keys.all(record.id), member, 0]];
       if (record.subject !== undefined) indexed.push([keys.subject(record.subject), member, 0]);
+      if (record.parentId !== undefined) indexed.push([keys.parent(record.parentId), member, 0]);
       const score = expiryScore(record);
-      if (score !== undefined) indexed.push([keys.expiry, expiryEntry(record), score]);
+      if (score !== undefined) indexed.push([keys.expiry(record.id), expiryEntry(record), score]);
       try {
         await Promise.all(indexed.map(([key, m, s]) => calls.run('insert', () => client.zadd(key, s, m))));
         // the token itself: NX makes the hash unique. Its TTL is core's purgeAt: the deadline
@@ -209,7 +239,7 @@ export function redisStore(options: RedisStoreOptions): TokenStore {
         else if (outcome !== 'ok') return null;
         else {
           const record = decode(next!, claim.hash);
-          await Promise.all([walks.refileExpiry(record), claims.refileExpiry(record)]);
+          await walks.refileExpiry(record);
           return record;
         }
       }

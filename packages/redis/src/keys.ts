@@ -1,58 +1,102 @@
 import { TokenAccessError, type TokenKind, storeMessage } from '@tokenaccess/core/store';
 
 /**
- * The key layout. Every key is one of these, under `keyPrefix` (default `tka:`); `{…}` is the
- * Redis Cluster hash tag, so the slot of each key is decided by what it is looked up by.
+ * The key layout (v2). Every key is one of these, under `keyPrefix` (default `tka:`); `{…}` is
+ * the Redis Cluster hash tag. No key grows with the whole population: the global indexes are
+ * split into buckets, each its own slot on a Cluster.
  *
- * | key                      | type   | holds                                              | TTL                     |
- * |--------------------------|--------|----------------------------------------------------|-------------------------|
- * | `tka:t:{<hash>}`         | string | the record: `<uses>|<lastUsedAt>|<json>` (truth)   | PXAT its deadline (1)   |
- * | `tka:i:{<id>}`           | string | id → hash (`?<ms>:<hash>` until the insert is done) | PXAT `expiresAt`       |
- * | `tka:s:{<subject>}`      | zset   | the subject's tokens, by id (`<id>\0<kind>`)       | none                    |
- * | `tka:{all}`              | zset   | every token, by id (same members)                  | none                    |
- * | `tka:{exp}`              | zset   | tokens that can expire or are used up, by deadline or the use that used them up (ms) | none |
+ * | key                      | type   | holds                                                          | TTL                   |
+ * |--------------------------|--------|----------------------------------------------------------------|-----------------------|
+ * | `tka:t:{<hash>}`         | string | the record: `<uses>|<lastUsedAt>|<json>` (truth)               | PXAT its deadline (1) |
+ * | `tka:i:<n>`              | hash   | id → compact hash (`?<s>:<hash>` until the insert is done); n = fnv(id) mod 16384 | none |
+ * | `tka:s:{<subject>}`      | zset   | the subject's tokens, by id (`<id>\0<kind>`)                   | none                  |
+ * | `tka:p:{<parentId>}`     | zset   | the tokens derived from that token, by id (same members)       | none                  |
+ * | `tka:{all:<b>}`          | zset   | bucket b of every token, by id; b = fnv(id) mod `buckets`      | none                  |
+ * | `tka:{exp:<b>}`          | zset   | bucket b of the tokens that can expire or are used up, by deadline (ms) | none         |
  *
  * (1) A used-up record stays as a tombstone, so `consume` answers `exhausted`: until its deadline,
  * or, when it has none, 30 days after its last use (core's `purgeAt` and `TOMBSTONE_MS`). A
  * refilling token is never a tombstone: used up for its period, it keeps no TTL but its deadline.
  *
- * Atomic operations (`consume`, `update`, the deletes) are scripts on the one token key, so they touch one
- * slot on a Cluster. The other keys are indexes that lead to token keys; see `docs/stores/redis.md`.
+ * Layout v1 (before the buckets) had `tka:i:{<id>}` strings and one `tka:{all}` and one
+ * `tka:{exp}` zset; `migrateRedisLayout` moves them, and until then id lookups fall back to the
+ * v1 id key.
+ *
+ * Atomic operations (`consume`, `update`, the deletes) are scripts on the one token key, so they
+ * touch one slot on a Cluster. The other keys are indexes that lead to token keys; see
+ * `docs/stores/redis.md`.
  */
 export interface Keys {
   token(hash: string): string;
-  id(id: string): string;
+  /** The id-map bucket (a hash) that holds this id's field. */
+  idMap(id: string): string;
   subject(subject: string): string;
-  all: string;
-  expiry: string;
+  parent(parentId: string): string;
+  /** The `all` bucket this id is filed in. */
+  all(id: string): string;
+  /** The `exp` bucket this id is filed in. */
+  expiry(id: string): string;
+  /** Every `all` bucket, in bucket order. */
+  allBuckets: string[];
+  /** Every `exp` bucket, in bucket order. */
+  expiryBuckets: string[];
+  /** Layout v1 keys, read by the fallback and by `migrateRedisLayout`. */
+  v1: { id(id: string): string; all: string; expiry: string };
+}
+
+/** How many hashes the id map is split into: small enough buckets stay in listpack encoding (compact) up to about 2 million tokens. */
+export const ID_MAP_BUCKETS = 16_384;
+
+/** @default 16 */
+export const DEFAULT_BUCKETS = 16;
+
+/** FNV-1a (32 bit) of a string's UTF-16 code units: where an id is filed. @internal */
+export function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 }
 
 /** @internal */
-export function keys(prefix: string): Keys {
+export function keys(prefix: string, buckets: number = DEFAULT_BUCKETS): Keys {
   if (/[{}]/.test(prefix)) {
     throw new TokenAccessError('invalid_argument', storeMessage('redis', `keyPrefix must not contain "{" or "}" (they are Redis Cluster hash tags): ${JSON.stringify(prefix)}`));
   }
+  if (!Number.isInteger(buckets) || buckets < 1 || buckets > 1024) {
+    throw new TokenAccessError('invalid_argument', storeMessage('redis', `buckets must be an integer from 1 to 1024 (got ${String(buckets)})`));
+  }
+  const allBuckets = Array.from({ length: buckets }, (_, b) => `${prefix}{all:${b}}`);
+  const expiryBuckets = Array.from({ length: buckets }, (_, b) => `${prefix}{exp:${b}}`);
   return {
     token: (hash) => `${prefix}t:{${hash}}`,
-    id: (id) => `${prefix}i:{${id}}`,
+    idMap: (id) => `${prefix}i:${fnv1a(id) % ID_MAP_BUCKETS}`,
     subject: (subject) => `${prefix}s:{${subject}}`,
-    all: `${prefix}{all}`,
-    expiry: `${prefix}{exp}`,
+    parent: (parentId) => `${prefix}p:{${parentId}}`,
+    all: (id) => allBuckets[fnv1a(id) % buckets]!,
+    expiry: (id) => expiryBuckets[fnv1a(id) % buckets]!,
+    allBuckets,
+    expiryBuckets,
+    v1: { id: (id) => `${prefix}i:{${id}}`, all: `${prefix}{all}`, expiry: `${prefix}{exp}` },
   };
 }
 
 /**
- * An index member: `<id>\0<a|u|s>`, and in `{exp}` `<id>\0<a|u|s>\0<subject>` (so that `sweep`,
- * which finds tokens Redis already removed, can also clear their subject's entry). It sorts by
- * id (NUL sorts below every id character) and carries the kind, so `list({ kind })` filters
- * without reading records. The hash is not in it: short members keep a subject's zset in Redis's
- * compact listpack encoding (members up to 64 bytes, up to 128 of them), and the id key leads to
- * the token.
+ * An index member: `<id>\0<a|u|s>`, and in `exp` `<id>\0<a|u|s>\0<subject>` (and for a derived
+ * token `<id>\0<a|u|s>\0<subject or nothing>\0<parentId>`), so that `sweep`, which finds tokens
+ * Redis already removed, can also clear their subject's and parent's entries. It sorts by id
+ * (NUL sorts below every id character) and carries the kind, so `list({ kind })` filters without
+ * reading records. The hash is not in it: short members keep a subject's zset in Redis's compact
+ * listpack encoding (members up to 64 bytes, up to 128 of them), and the id map leads to the
+ * token.
  */
 export interface Entry {
   id: string;
   kind: TokenKind;
   subject?: string;
+  parentId?: string;
 }
 
 /** @internal The one letter a kind is stored as, in index members and in the record's JSON. */
@@ -65,26 +109,54 @@ export function kindOf(letter: string | undefined): TokenKind {
   return letter === 'u' ? 'url' : letter === 's' ? 'session' : 'access';
 }
 
-/** @internal The member of `s:{subject}` and `{all}`. */
+/** @internal The member of `s:{subject}`, `p:{parent}` and the `all` buckets. */
 export function entry(id: string, kind: TokenKind): string {
   return `${id}\u0000${kindLetter(kind)}`;
 }
 
-/** @internal The member of `{exp}` (a record is an `Entry` too). */
+/** @internal The member of the `exp` buckets (a record is an `Entry` too). */
 export function expiryEntry(e: Entry): string {
-  return e.subject === undefined ? entry(e.id, e.kind) : `${entry(e.id, e.kind)}\u0000${e.subject}`;
+  const base = entry(e.id, e.kind);
+  if (e.parentId !== undefined) return `${base}\u0000${e.subject ?? ''}\u0000${e.parentId}`;
+  return e.subject === undefined ? base : `${base}\u0000${e.subject}`;
 }
 
 /** @internal */
 export function parseEntry(member: string): Entry | null {
-  const nul = member.indexOf('\u0000');
-  if (nul < 0) return null;
-  const e: Entry = { id: member.slice(0, nul), kind: kindOf(member[nul + 1]) };
-  if (member.length > nul + 2) e.subject = member.slice(nul + 3);
+  const parts = member.split('\u0000');
+  if (parts.length < 2 || parts[0] === '') return null;
+  const e: Entry = { id: parts[0]!, kind: kindOf(parts[1]) };
+  if (parts[2] !== undefined && parts[2] !== '') e.subject = parts[2];
+  if (parts[3] !== undefined && parts[3] !== '') e.parentId = parts[3];
   return e;
 }
 
 /** @internal The exclusive lower bound, for ZRANGE BYLEX, of the entries of ids after `id`. */
 export function after(id: string): string {
   return `(${id}\u0001`;
+}
+
+const HEX_HASH = /^(?:([A-Za-z0-9_-]{1,32}):)?([0-9a-f]{64})$/;
+
+/**
+ * The hash as the id map holds it: 64 hex digits become 43 base64url characters (after the
+ * pepper key id, if any), so a field stays within listpack's 64 bytes even as a claim; any other
+ * hash (a custom legacy format) is kept whole after `=`, a character base64url never uses.
+ * @internal
+ */
+export function compactHash(hash: string): string {
+  const m = HEX_HASH.exec(hash);
+  if (!m) return `=${hash}`;
+  const b64 = Buffer.from(m[2]!, 'hex').toString('base64url');
+  return m[1] === undefined ? b64 : `${m[1]}:${b64}`;
+}
+
+/** @internal The inverse of {@link compactHash}. A v1 id key holds the hash itself: `v1` says so. */
+export function expandHash(compact: string, v1 = false): string {
+  if (v1) return compact;
+  if (compact.startsWith('=')) return compact.slice(1);
+  const colon = compact.indexOf(':');
+  const b64 = colon < 0 ? compact : compact.slice(colon + 1);
+  const hex = Buffer.from(b64, 'base64url').toString('hex');
+  return colon < 0 ? hex : `${compact.slice(0, colon)}:${hex}`;
 }

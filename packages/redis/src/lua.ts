@@ -1,6 +1,6 @@
 /**
- * The Lua scripts. Each one touches a single key (the token key `t:{hash}`, or for the two
- * compare-and-set scripts the id key `i:{id}`), so it is atomic on a standalone Redis and on a
+ * The Lua scripts. Each one touches a single key (the token key `t:{hash}`, or for the
+ * compare-and-set scripts one id-map bucket `i:<n>`, or a v1 id key `i:{id}`), so it is atomic on a standalone Redis and on a
  * Cluster alike. They read the record format of `record.ts`:
  * `<uses>|<lastUsedAt>|<json>`: `consume` rewrites only the two leading fields, `update` only
  * the JSON.
@@ -155,10 +155,12 @@ return v
 /**
  * For sweep: deletes the token when it is dead for good at ARGV[1] (ms: core's `sweepable`, so
  * never a refilling token used up only for its current period) and has id ARGV[2]. Returns
- * `{ 'deleted', value }`, `{ 'alive', value }`, or `{ 'missing' }`.
+ * `{ 'deleted', value }`, `{ 'alive', value }`, `{ 'missing' }` (no such key) or `{ 'other' }`
+ * (the key holds another id's record).
  */
 export const SWEEP_ONE = `${READ}
-if (not v) or r.id ~= ARGV[2] then return {'missing'} end
+if not v then return {'missing'} end
+if r.id ~= ARGV[2] then return {'other'} end
 if sweepable(tonumber(ARGV[1])) then
   redis.call('DEL', KEYS[1])
   return {'deleted', v}
@@ -180,10 +182,24 @@ end
 return 0
 `;
 
-/** Sets KEYS[1] to ARGV[2] when its value is ARGV[1] (compare-and-set). */
-export const SET_IF = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[2])
+/**
+ * Deletes field ARGV[1] of the id-map bucket KEYS[1] when it leads to compact hash ARGV[2]: its
+ * value is ARGV[2], or a claim `?<ms>:ARGV[2]` (compare-and-delete).
+ */
+export const HDEL_IF = `
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then return 0 end
+local h = ARGV[2]
+if v == h or (string.sub(v, 1, 1) == '?' and string.sub(v, -#h - 1) == ':' .. h) then
+  return redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0
+`;
+
+/** Sets field ARGV[1] of KEYS[1] to ARGV[3] when its value is ARGV[2] (compare-and-set). */
+export const HSET_IF = `
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
   return 1
 end
 return 0

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { redisStore } from '@tokenaccess/redis';
 import { record, urlRecord } from '@tokenaccess/test-suite';
+import { layout } from './layout';
 import { type RedisServer, clientOptions, randomPrefix, startRedisServer, waitFor } from './servers';
 
 // A private redis-server, so SCRIPT FLUSH and CONFIG RESETSTAT touch nobody else.
@@ -102,7 +103,10 @@ describe('expiry by Redis itself', () => {
     const tokens = createTokenAccess({ store: redisStore({ client, keyPrefix }), clock });
     const abs = await tokens.issue({ subject: 'u1', name: 'abs', expiresIn: '1h' });
     expect(await client.pexpiretime(tokenKey(abs.info.hash))).toBe(abs.info.expiresAt!.getTime());
-    expect(await client.pexpiretime(`${keyPrefix}i:{${abs.info.id}}`)).toBe(abs.info.expiresAt!.getTime());
+    // the id map (a small hash per bucket of ids) leads to the token; its fields have no TTL:
+    // sweep removes the fields of expired tokens, and a reader that finds one dangling prunes it
+    const L = layout(keyPrefix);
+    expect(await client.hget(L.idMap(abs.info.id), abs.info.id)).toBe(L.final(abs.info.hash));
 
     const idle = await tokens.issue({ subject: 'u1', name: 'idle', idleTimeout: '10m', expiresIn: '1h' });
     const created = idle.info.createdAt.getTime();
@@ -134,7 +138,7 @@ describe('expiry by Redis itself', () => {
   it('keeps a used-up token as a tombstone until its deadline, or 30 days after its last use without one: exhausted, never not_found', async () => {
     const store = redisStore({ client, keyPrefix });
     const tokens = createTokenAccess({ store, clock });
-    const exp = (id: string, subject = 'u1') => client.zscore(`${keyPrefix}{exp}`, `${id}\u0000a\u0000${subject}`);
+    const exp = (id: string, subject = 'u1') => client.zscore(layout(keyPrefix).expiry(id), `${id}\u0000a\u0000${subject}`);
 
     // a one-time link (7 days by default): kept until it expires, as its TTL already says
     const share = await tokens.issueUrl({ url: 'https://example.com/f?id=1', subject: 'u1' });
@@ -143,7 +147,7 @@ describe('expiry by Redis itself', () => {
     const again = await tokens.verifyUrl(share.url);
     expect(again.ok ? 'ok' : again.error.code).toBe('exhausted');
 
-    // no deadline: kept for TOMBSTONE_MS (30 days) after its last use, and filed in {exp} as
+    // no deadline: kept for TOMBSTONE_MS (30 days) after its last use, and filed in its exp bucket as
     // dead from the use that used it up, so sweep finds it
     const counted = await tokens.issue({ subject: 'u1', name: 'twice', maxUses: 2 });
     expect(await client.pexpiretime(tokenKey(counted.info.hash))).toBe(-1);
@@ -155,7 +159,7 @@ describe('expiry by Redis itself', () => {
     expect((await tokens.verify(counted.token)).ok).toBe(true);
     expect(TOMBSTONE_MS).toBe(30 * 86_400_000);
     expect(await client.pexpiretime(tokenKey(counted.info.hash))).toBe(firstUse + TOMBSTONE_MS);
-    await waitFor(async () => Number(await exp(counted.info.id)) === now, 5_000, 'the {exp} entry');
+    await waitFor(async () => Number(await exp(counted.info.id)) === now, 5_000, 'the exp-bucket entry');
     const refused = await tokens.verify(counted.token);
     expect(refused.ok ? 'ok' : refused.error.code).toBe('exhausted');
 
@@ -195,21 +199,20 @@ describe('expiry by Redis itself', () => {
 
 describe('update', () => {
   const tokenKey = (hash: string) => `${keyPrefix}t:{${hash}}`;
-  const idKey = (id: string) => `${keyPrefix}i:{${id}}`;
-  const exp = (r: { id: string; subject?: string }) => client.zscore(`${keyPrefix}{exp}`, `${r.id}\u0000a\u0000${r.subject}`);
+  const exp = (r: { id: string; subject?: string }) => client.zscore(layout(keyPrefix).expiry(r.id), `${r.id}\u0000a\u0000${r.subject}`);
 
-  it('re-sets the TTLs of the token and id keys and the {exp} entry from the new record', async () => {
+  it('re-sets the TTL of the token key and the exp-bucket entry from the new record', async () => {
     const store = redisStore({ client, keyPrefix });
     const r = record({ createdAt: new Date(now) });
     await store.insert(r);
-    expect([await client.pexpiretime(tokenKey(r.hash)), await client.pexpiretime(idKey(r.id)), await exp(r)]).toEqual([-1, -1, null]);
+    expect([await client.pexpiretime(tokenKey(r.hash)), await exp(r)]).toEqual([-1, null]);
     const at = now + 3_600_000;
     await store.update!(r.id, { expiresAt: new Date(at) });
-    expect([await client.pexpiretime(tokenKey(r.hash)), await client.pexpiretime(idKey(r.id)), Number(await exp(r))]).toEqual([at, at, at]);
+    expect([await client.pexpiretime(tokenKey(r.hash)), Number(await exp(r))]).toEqual([at, at]);
     await store.update!(r.id, { idleTimeout: 60_000 }); // the idle deadline comes first now
-    expect([await client.pexpiretime(tokenKey(r.hash)), await client.pexpiretime(idKey(r.id)), Number(await exp(r))]).toEqual([now + 60_000, at, now + 60_000]);
+    expect([await client.pexpiretime(tokenKey(r.hash)), Number(await exp(r))]).toEqual([now + 60_000, now + 60_000]);
     await store.update!(r.id, { expiresAt: null, idleTimeout: null });
-    expect([await client.pexpiretime(tokenKey(r.hash)), await client.pexpiretime(idKey(r.id)), await exp(r)]).toEqual([-1, -1, null]);
+    expect([await client.pexpiretime(tokenKey(r.hash)), await exp(r)]).toEqual([-1, null]);
     await store.update!(r.id, { maxUses: 0 }); // used up by the update: a tombstone, filed for the next sweep
     expect([await client.pexpiretime(tokenKey(r.hash)), Number(await exp(r))]).toEqual([now + TOMBSTONE_MS, 0]);
   });
@@ -230,7 +233,7 @@ describe('update', () => {
 describe('lifecycle: disabledAt and refill', () => {
   const HOUR = 3_600_000;
   const tokenKey = (hash: string) => `${keyPrefix}t:{${hash}}`;
-  const exp = (r: { id: string; subject?: string }) => client.zscore(`${keyPrefix}{exp}`, `${r.id}\u0000a\u0000${r.subject}`);
+  const exp = (r: { id: string; subject?: string }) => client.zscore(layout(keyPrefix).expiry(r.id), `${r.id}\u0000a\u0000${r.subject}`);
   const plain = { lastUsedResolution: 60_000 };
 
   it('a record with neither field stores not one byte more, and disable + enable leave it byte for byte as it was', async () => {
@@ -262,7 +265,7 @@ describe('lifecycle: disabledAt and refill', () => {
     }
   });
 
-  it('a refilling token used up for its period keeps no tombstone TTL and no {exp} entry; sweep keeps it; its budget comes back', async () => {
+  it('a refilling token used up for its period keeps no tombstone TTL and no exp-bucket entry; sweep keeps it; its budget comes back', async () => {
     const store = redisStore({ client, keyPrefix });
     const created = now;
     const r = record({ createdAt: new Date(created), maxUses: 2, refill: { every: HOUR } });
@@ -282,7 +285,7 @@ describe('lifecycle: disabledAt and refill', () => {
     expect(Number(await exp(timed))).toBe(created + 5 * HOUR);
   });
 
-  it('update re-files the TTL and {exp} entry when refill comes or goes on a used-up token', async () => {
+  it('update re-files the TTL and exp-bucket entry when refill comes or goes on a used-up token', async () => {
     const store = redisStore({ client, keyPrefix });
     const r = record({ createdAt: new Date(now - HOUR / 2), maxUses: 1, uses: 1, lastUsedAt: new Date(now - 1000) });
     await store.insert(r);
@@ -298,7 +301,7 @@ describe('lifecycle: disabledAt and refill', () => {
     expect(await client.keys(`${keyPrefix}*`)).toEqual([]);
   });
 
-  it('a sweep that finds a refilling token used up for its period in {exp} (its idle deadline moved) keeps it and re-files it', async () => {
+  it('a sweep that finds a refilling token used up for its period in its exp bucket (its idle deadline moved) keeps it and re-files it', async () => {
     const store = redisStore({ client, keyPrefix });
     const MIN = 60_000;
     const r = record({ createdAt: new Date(now), maxUses: 1, refill: { every: HOUR }, idleTimeout: 30 * MIN });

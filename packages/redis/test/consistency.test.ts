@@ -3,6 +3,7 @@ import { at, plain, randomSubject, record, urlRecord } from '@tokenaccess/test-s
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { redisStore } from '@tokenaccess/redis';
+import { layout } from './layout';
 import { REDIS_URL, clientOptions, dropPrefix, randomPrefix } from './servers';
 
 // The indexes live in other slots than the token key and are eventually consistent: these tests
@@ -19,7 +20,11 @@ afterAll(() => client.quit());
 
 const HOUR = 3_600_000;
 const tokenKey = (hash: string) => `${p}t:{${hash}}`;
-const idKey = (id: string) => `${p}i:{${id}}`;
+const L = () => layout(p);
+/** Whether the id map holds this id. */
+const hasId = async (id: string) => (await client.hexists(L().idMap(id), id)) === 1;
+/** Puts an unfinished claim (an insert started at `ms`) in the id map. */
+const claimAt = (r: { id: string; hash: string }, ms: number) => client.hset(L().idMap(r.id), r.id, L().pending(r.hash, ms));
 const member = (id: string, kind = 'a') => `${id}\u0000${kind}`;
 const expMember = (r: { id: string; subject?: string }) => `${member(r.id)}\u0000${r.subject}`;
 const eventually = async (check: () => Promise<boolean>) => {
@@ -36,8 +41,8 @@ describe('index entries whose token is gone', () => {
     expect((await store.list({ subject, limit: 10 })).items).toEqual([a, c]);
     expect(await store.findById(b.id)).toBeNull();
     await eventually(async () => (await client.zscore(`${p}s:{${subject}}`, member(b.id))) === null);
-    await eventually(async () => (await client.exists(idKey(b.id))) === 0);
-    expect(await client.zscore(`${p}{all}`, member(a.id))).toBe('0');
+    await eventually(async () => !(await hasId(b.id)));
+    expect(await client.zscore(L().all(a.id), member(a.id))).toBe('0');
   });
 
   it('free their id for a new insert', async () => {
@@ -62,7 +67,7 @@ describe('an insert in flight or interrupted', () => {
   it('an unfinished claim with no token yet is skipped but not pruned while young', async () => {
     const subject = randomSubject();
     const a = record({ subject });
-    await client.set(idKey(a.id), `?${Date.now()}:${a.hash}`);
+    await claimAt(a, Date.now());
     await client.zadd(`${p}s:{${subject}}`, 0, member(a.id));
     expect((await store.list({ subject, limit: 10 })).items).toEqual([]);
     expect(await store.deleteBySubject(subject)).toBe(0);
@@ -73,11 +78,11 @@ describe('an insert in flight or interrupted', () => {
   it('an old unfinished claim with no token (crashed insert) is pruned, and its id reusable', async () => {
     const subject = randomSubject();
     const a = record({ subject });
-    await client.set(idKey(a.id), `?${Date.now() - 60_000}:${a.hash}`);
+    await claimAt(a, Date.now() - 60_000);
     await client.zadd(`${p}s:{${subject}}`, 0, member(a.id));
     expect(await store.deleteBySubject(subject)).toBe(0);
     expect(await client.keys(`${p}*`)).toEqual([]);
-    await client.set(idKey(a.id), `?${Date.now() - 60_000}:${a.hash}`);
+    await claimAt(a, Date.now() - 60_000);
     await store.insert(a);
     expect(await store.findById(a.id)).toEqual(a);
   });
@@ -86,7 +91,7 @@ describe('an insert in flight or interrupted', () => {
     const subject = randomSubject();
     const a = record({ subject });
     await store.insert(a);
-    await client.set(idKey(a.id), `?${Date.now() - 60_000}:${a.hash}`); // as if step 4 never ran
+    await claimAt(a, Date.now() - 60_000); // as if step 4 never ran
     expect(await store.findById(a.id)).toEqual(a);
     expect((await store.list({ subject, limit: 10 })).items).toEqual([a]);
     expect(await store.deleteBySubject(subject)).toBe(1);
@@ -98,10 +103,11 @@ describe('an insert in flight or interrupted', () => {
     await store.insert(a);
     const dup = record({ hash: a.hash, subject: randomSubject(), expiresAt: at(HOUR) });
     await expect(store.insert(dup)).rejects.toMatchObject({ code: 'duplicate' });
-    expect(await client.exists(idKey(dup.id), `${p}s:{${dup.subject}}`)).toBe(0);
-    expect(await client.zscore(`${p}{all}`, member(dup.id))).toBeNull();
-    expect(await client.zscore(`${p}{exp}`, expMember(dup))).toBeNull();
-    expect(await client.zcard(`${p}{exp}`)).toBe(0);
+    expect(await hasId(dup.id)).toBe(false);
+    expect(await client.exists(`${p}s:{${dup.subject}}`)).toBe(0);
+    expect(await client.zscore(L().all(dup.id), member(dup.id))).toBeNull();
+    expect(await client.zscore(L().expiry(dup.id), expMember(dup))).toBeNull();
+    expect(await client.zcard(L().expiry(dup.id))).toBe(0);
   });
 });
 
@@ -109,11 +115,11 @@ describe('sweep and idle tokens', () => {
   it('re-files an idle token whose deadline slid, and deletes it once it is really idle', async () => {
     const a = record({ idleTimeout: HOUR });
     await store.insert(a);
-    expect(Number(await client.zscore(`${p}{exp}`, expMember(a)))).toBe(a.createdAt.getTime() + HOUR);
+    expect(Number(await client.zscore(L().expiry(a.id), expMember(a)))).toBe(a.createdAt.getTime() + HOUR);
     const used = at(50 * 60_000);
     expect((await store.consume(a.hash, used, plain())).ok).toBe(true);
     expect(await store.sweep(at(70 * 60_000))).toBe(0);
-    expect(Number(await client.zscore(`${p}{exp}`, expMember(a)))).toBe(used.getTime() + HOUR);
+    expect(Number(await client.zscore(L().expiry(a.id), expMember(a)))).toBe(used.getTime() + HOUR);
     expect(await store.sweep(at(3 * HOUR))).toBe(1);
     expect(await store.findByHash(a.hash)).toBeNull();
   });

@@ -1,0 +1,330 @@
+/**
+ * Running at scale: Redis and PostgreSQL with many stored tokens (docs/scale.md).
+ *
+ * For each store: issue SCALE_TOKENS tokens (default 1e6; half expire within the hour, half in
+ * 90 days), and print bytes per token, the issue rate, verify p50/p99 at 1e3 vs SCALE_TOKENS
+ * stored (two stores measured in interleaved rounds), the sweep of the expired half (time, and
+ * verify p99 in the sweeping process during it, against before it), and for Redis the largest
+ * key as % of the store's bytes; for Postgres the dead tuples the sweep leaves and what VACUUM
+ * does with them.
+ *
+ *   npm run scale -w bench                     SCALE_TOKENS=200000 SCALE_STORES=redis npm run scale -w bench
+ *
+ * Redis: two private redis-servers on free loopback ports (so memory figures are this run's
+ * alone). Postgres: bench-only schemas on TOKENACCESS_POSTGRES_URL, dropped at the end; the
+ * first SCALE_PG_ISSUE tokens (default 50,000) go through `issue` (the issue rate), the rest are
+ * bulk-loaded in the store's row format.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { createTokenAccess, type TokenAccess } from '@tokenaccess/core';
+import { redisStore } from '@tokenaccess/redis';
+import { migrate, postgresStore, quoteIdent } from '../../packages/postgres/src/index';
+import { fmt, header, table } from '../lib';
+
+const N = Number(process.env.SCALE_TOKENS ?? 1_000_000);
+const STORES = (process.env.SCALE_STORES ?? 'redis,postgres').split(',');
+const PG_ISSUE = Math.min(N, Number(process.env.SCALE_PG_ISSUE ?? 50_000));
+const PROBES = 1000;
+const HOUR = 3_600_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------- measuring
+
+const pct = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
+};
+
+/** Verifies the probes one after the other (concurrency 1) until `until()`; latencies in ms. */
+async function verifyLoop(tokens: TokenAccess, raws: string[], until: () => boolean, max = Infinity): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; !until() && out.length < max; i++) {
+    const t0 = performance.now();
+    const r = await tokens.verify(raws[i % raws.length]!);
+    out.push(performance.now() - t0);
+    if (!r.ok) throw new Error(`verify failed: ${r.error.code}`);
+  }
+  return out;
+}
+
+/** p50/p99 of verifies against two stores, in interleaved rounds of 1,000 (a noisy moment hits both). */
+async function latencyAt(a: [TokenAccess, string[]], b: [TokenAccess, string[]], rounds = 10) {
+  const la: number[] = [];
+  const lb: number[] = [];
+  await verifyLoop(a[0], a[1], () => false, 500);
+  await verifyLoop(b[0], b[1], () => false, 500);
+  for (let r = 0; r < rounds; r++) {
+    la.push(...(await verifyLoop(a[0], a[1], () => false, 1000)));
+    lb.push(...(await verifyLoop(b[0], b[1], () => false, 1000)));
+  }
+  return { a: { p50: pct(la, 0.5), p99: pct(la, 0.99) }, b: { p50: pct(lb, 0.5), p99: pct(lb, 0.99) } };
+}
+
+/** Issues `n` tokens with `concurrency` in flight; `shape(i)` gives each one's options. Returns tokens/s. */
+async function issueMany(tokens: TokenAccess, n: number, shape: (i: number) => Issue, concurrency = 64): Promise<number> {
+  let next = 0;
+  const t0 = performance.now();
+  let lastReport = t0;
+  const worker = async () => {
+    for (let i = next++; i < n; i = next++) {
+      await tokens.issue(shape(i));
+      if (i % 50_000 === 0 && performance.now() - lastReport > 10_000) {
+        lastReport = performance.now();
+        process.stderr.write(`  … ${i.toLocaleString('en-US')} issued\n`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return (n * 1000) / (performance.now() - t0);
+}
+
+/** Sweeps while verifying in the same process: sweep time, and verify p50/p99 before and during. */
+async function sweepUnderLoad(tokens: TokenAccess, raws: string[], sweep: () => Promise<number>) {
+  // the baseline runs as long as a sweep typically does (5 s): a short one misses the machine's own hiccups
+  const until = performance.now() + 5000;
+  const before = await verifyLoop(tokens, raws, () => performance.now() > until);
+  let done = false;
+  const t0 = performance.now();
+  const during = verifyLoop(tokens, raws, () => done);
+  const deleted = await sweep();
+  const ms = performance.now() - t0;
+  done = true;
+  const lat = await during;
+  return { deleted, ms, before: { p50: pct(before, 0.5), p99: pct(before, 0.99) }, during: { p50: pct(lat, 0.5), p99: pct(lat, 0.99), n: lat.length } };
+}
+
+type Issue = Parameters<TokenAccess['issue']>[0];
+const shape = (i: number): Issue => ({ subject: `user-${i % 100_000}`, name: "John's MacBook Air", scopes: ['users:read'], expiresIn: i % 2 === 0 ? '1h' : '90d' });
+const probe = (i: number): Issue => ({ subject: `probe-${i % 100}`, name: "John's MacBook Air", scopes: ['users:read'], expiresIn: '90d' });
+
+async function probes(tokens: TokenAccess): Promise<string[]> {
+  const raws: string[] = [];
+  for (let i = 0; i < PROBES; i++) raws.push((await tokens.issue(probe(i))).token);
+  for (const raw of raws) await tokens.verify(raw); // lastUsedAt fresh: no writes from here on
+  return raws;
+}
+
+// ---------------------------------------------------------------- Redis
+
+const servers: { child: ChildProcess; dir: string }[] = [];
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function redisServer(): Promise<Redis> {
+  const port = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), 'tka-scale-'));
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
+  servers.push({ child, dir });
+  for (let i = 0; ; i++) {
+    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    probe.on('error', () => undefined);
+    const up = await probe.connect().then(() => probe.ping(), () => null);
+    probe.disconnect();
+    if (up === 'PONG') break;
+    if (i > 100) throw new Error(`redis-server on ${port} did not start`);
+    await sleep(100);
+  }
+  const client = new Redis({ port, host: '127.0.0.1', enableAutoPipelining: true, maxRetriesPerRequest: 1, commandTimeout: 30_000 });
+  return client;
+}
+
+const usedMemory = async (c: Redis) => Number(/used_memory:(\d+)/.exec(await c.info('memory'))![1]);
+
+/** MEMORY USAGE of every key, grouped by what the key is; and the largest key. */
+async function keyBytes(c: Redis, prefix: string) {
+  const groups = new Map<string, { bytes: number; keys: number }>();
+  let largest = { key: '', bytes: 0 };
+  let total = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await c.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
+    cursor = next;
+    const sizes = await Promise.all(keys.map((k) => c.memory('USAGE', k, 'SAMPLES', 0)));
+    keys.forEach((k, i) => {
+      const bytes = Number(sizes[i] ?? 0);
+      const rest = k.slice(prefix.length);
+      const group = rest.startsWith('t:') ? 't:{hash} (records)' : rest.startsWith('i:') ? 'i:<n> (id map, 16,384 hashes)' : rest.startsWith('s:') ? 's:{subject} (zsets)' : rest.startsWith('p:') ? 'p:{parent} (zsets)' : rest.startsWith('{all:') ? '{all:<b>} (16 zsets)' : rest.startsWith('{exp:') ? '{exp:<b>} (16 zsets)' : rest;
+      const g = groups.get(group) ?? { bytes: 0, keys: 0 };
+      g.bytes += bytes;
+      g.keys++;
+      groups.set(group, g);
+      total += bytes;
+      if (bytes > largest.bytes) largest = { key: k, bytes };
+    });
+  } while (cursor !== '0');
+  return { groups, largest, total };
+}
+
+async function redisScale() {
+  const prefix = 'tka:';
+  const [smallClient, bigClient] = [await redisServer(), await redisServer()];
+  const version = /redis_version:(\S+)/.exec(await bigClient.info('server'))![1];
+  const small = createTokenAccess({ store: redisStore({ client: smallClient, keyPrefix: prefix }), lastUsedResolution: '1h' });
+  const sweepConcurrency = Number(process.env.SCALE_SWEEP_CONCURRENCY ?? 4);
+  const sweepPause = Number(process.env.SCALE_SWEEP_PAUSE ?? 0);
+  const bigStore = redisStore({ client: bigClient, keyPrefix: prefix, sweepConcurrency, sweepPause });
+  const big = createTokenAccess({ store: bigStore, lastUsedResolution: '1h' });
+
+  header(`Redis at scale: ${N.toLocaleString('en-US')} tokens (Redis ${version}, ioredis auto-pipelining, private servers on loopback)`);
+  const smallRaws = await probes(small);
+  const mem0 = await usedMemory(bigClient);
+  const bigRaws = await probes(big);
+  process.stderr.write(`redis: issuing ${(N - PROBES).toLocaleString('en-US')} …\n`);
+  const rate = await issueMany(big, N - PROBES, shape);
+  const mem1 = await usedMemory(bigClient);
+  const keys = await keyBytes(bigClient, prefix);
+  console.log(`issue rate: ${fmt(rate)} tokens/s (64 in flight, one process); INFO used_memory delta: ${fmt((mem1 - mem0) / N)} B per token\n`);
+  const order = [...keys.groups.keys()].sort();
+  table([
+    ['key', 'keys', 'bytes per token (MEMORY USAGE)'],
+    ...order.map((g) => [g, keys.groups.get(g)!.keys.toLocaleString('en-US'), keys.groups.get(g)!.bytes / N]),
+    ['total', [...keys.groups.values()].reduce((a, g) => a + g.keys, 0).toLocaleString('en-US'), keys.total / N],
+  ]);
+  console.log(`\nlargest key: ${keys.largest.key} ${fmt(keys.largest.bytes)} B = ${((100 * keys.largest.bytes) / keys.total).toFixed(2)}% of the store's bytes (target ≤ 5%)`);
+
+  const lat = await latencyAt([small, smallRaws], [big, bigRaws]);
+  console.log('\nverify latency, concurrency 1, 10 interleaved rounds of 1,000:\n');
+  table([
+    ['stored tokens', 'p50 ms', 'p99 ms'],
+    [PROBES.toLocaleString('en-US'), lat.a.p50, lat.a.p99],
+    [N.toLocaleString('en-US'), lat.b.p50, lat.b.p99],
+  ]);
+  console.log(`\n1e6/1e3: p50 ${(lat.b.p50 / lat.a.p50).toFixed(2)}, p99 ${(lat.b.p99 / lat.a.p99).toFixed(2)} (1.00 = flat)`);
+
+  process.stderr.write('redis: sweeping …\n');
+  const s = await sweepUnderLoad(big, bigRaws, () => bigStore.sweep(new Date(Date.now() + 2 * HOUR)));
+  const mem2 = await usedMemory(bigClient);
+  console.log(`\nsweep of the expired half (sweep(now + 2 h), default batchSize 1000, sweepConcurrency ${sweepConcurrency}, sweepPause ${sweepPause} ms):\n`);
+  table([
+    ['deleted', 'sweep s', 'tokens/s', 'verify p50 before ms', 'verify p99 before ms', 'verify p50 during ms', 'verify p99 during ms', 'p99 during / before (target ≤ 3)'],
+    [s.deleted.toLocaleString('en-US'), s.ms / 1000, (s.deleted * 1000) / s.ms, s.before.p50, s.before.p99, s.during.p50, s.during.p99, (s.during.p99 / s.before.p99).toFixed(2)],
+  ]);
+  console.log(`\n${s.during.n.toLocaleString('en-US')} verifies during the sweep; used_memory after it: ${fmt((mem2 - mem0) / (N - s.deleted))} B per remaining token`);
+  await smallClient.quit();
+  await bigClient.quit();
+}
+
+// ---------------------------------------------------------------- Postgres
+
+const URL = process.env.TOKENACCESS_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const pool = new pg.Pool({ connectionString: URL, max: 16, connectionTimeoutMillis: 10_000 });
+pool.on('error', (err) => console.error('idle client error', err.message));
+const schemas: string[] = [];
+const tag = randomBytes(4).toString('hex');
+const tableOf = (schema: string) => `${quoteIdent(schema)}.${quoteIdent('tokenaccess_tokens')}`;
+
+async function pgScale() {
+  const mk = async (name: string) => {
+    const schema = `tka_scale_${tag}_${name}`;
+    schemas.push(schema);
+    await migrate(pool, { schema });
+    const store = postgresStore({ client: pool, schema });
+    return { schema, store, tokens: createTokenAccess({ store, lastUsedResolution: '1h' }) };
+  };
+  const small = await mk('small');
+  const big = await mk('big');
+  const version = (await pool.query('SHOW server_version')).rows[0].server_version as string;
+  header(`PostgreSQL at scale: ${N.toLocaleString('en-US')} tokens (PostgreSQL ${version}, pg Pool max 16)`);
+  const smallRaws = await probes(small.tokens);
+  const bigRaws = await probes(big.tokens);
+  process.stderr.write(`postgres: issuing ${(PG_ISSUE - PROBES).toLocaleString('en-US')} …\n`);
+  const rate = await issueMany(big.tokens, PG_ISSUE - PROBES, shape, 32);
+  const rest = N - PG_ISSUE;
+  const t = tableOf(big.schema);
+  const now = Date.now();
+  const loadStart = performance.now();
+  for (let from = 0; from < rest; from += 200_000) {
+    const n = Math.min(200_000, rest - from);
+    // the store's row shape: half expire within the hour, half in 90 days, 100,000 subjects
+    await pool.query(
+      `INSERT INTO ${t} (id, hash, kind, subject, name, scopes, created_at, hint, expires_at)
+       SELECT '00' || lpad(g::text, 24, '0'), encode(sha256(('bulk-${tag}-' || g)::bytea), 'hex'), 'access', 'user-' || (g % 100000),
+              'John''s MacBook Air', ARRAY['users:read'], $2::bigint, 'tka_bulk',
+              CASE WHEN g % 2 = 0 THEN $2::bigint + ${HOUR} ELSE $2::bigint + ${90 * 24 * HOUR} END
+       FROM generate_series($1::int + 1, $1::int + $3::int) AS g`,
+      [from, now, n],
+    );
+  }
+  const loadS = (performance.now() - loadStart) / 1000;
+  await pool.query(`VACUUM ANALYZE ${t}`);
+  const sizes = async () => (await pool.query(`SELECT pg_table_size($1::regclass) AS t, pg_indexes_size($1::regclass) AS i, (SELECT count(*) FROM ${t}) AS n`, [t])).rows[0] as { t: string; i: string; n: string };
+  const sz = await sizes();
+  const n = Number(sz.n);
+  console.log(`issue rate: ${fmt(rate)} tokens/s through issue (32 in flight); ${rest.toLocaleString('en-US')} more bulk-loaded in ${loadS.toFixed(1)} s\n`);
+  table([
+    ['rows', 'table B per token', 'indexes B per token', 'total B per token'],
+    [n.toLocaleString('en-US'), Number(sz.t) / n, Number(sz.i) / n, (Number(sz.t) + Number(sz.i)) / n],
+  ]);
+
+  const lat = await latencyAt([small.tokens, smallRaws], [big.tokens, bigRaws]);
+  console.log('\nverify latency, concurrency 1, 10 interleaved rounds of 1,000:\n');
+  table([
+    ['stored tokens', 'p50 ms', 'p99 ms'],
+    [PROBES.toLocaleString('en-US'), lat.a.p50, lat.a.p99],
+    [n.toLocaleString('en-US'), lat.b.p50, lat.b.p99],
+  ]);
+  console.log(`\nbig/small: p50 ${(lat.b.p50 / lat.a.p50).toFixed(2)}, p99 ${(lat.b.p99 / lat.a.p99).toFixed(2)} (1.00 = flat)`);
+
+  process.stderr.write('postgres: sweeping …\n');
+  const s = await sweepUnderLoad(big.tokens, bigRaws, () => big.store.sweep(new Date(Date.now() + 2 * HOUR)));
+  console.log('\nsweep of the expired half (sweep(now + 2 h), default batchSize 1000):\n');
+  table([
+    ['deleted', 'sweep s', 'tokens/s', 'verify p50 before ms', 'verify p99 before ms', 'verify p50 during ms', 'verify p99 during ms', 'p99 during / before'],
+    [s.deleted.toLocaleString('en-US'), s.ms / 1000, (s.deleted * 1000) / s.ms, s.before.p50, s.before.p99, s.during.p50, s.during.p99, (s.during.p99 / s.before.p99).toFixed(2)],
+  ]);
+
+  // dead tuples after the sweep, and what VACUUM does with them
+  await sleep(2000); // the statistics collector flushes about once a second
+  const stat = async () =>
+    (await pool.query(`SELECT n_dead_tup, n_live_tup, pg_table_size(relid) AS t, pg_indexes_size(relid) AS i FROM pg_stat_user_tables WHERE relid = $1::regclass`, [t])).rows[0] as Record<string, string>;
+  const afterSweep = await stat();
+  const v0 = performance.now();
+  await pool.query(`VACUUM ${t}`);
+  const vacuumS = (performance.now() - v0) / 1000;
+  await sleep(2000);
+  const afterVacuum = await stat();
+  const f0 = performance.now();
+  await pool.query(`VACUUM FULL ${t}`);
+  const fullS = (performance.now() - f0) / 1000;
+  const afterFull = await stat();
+  const mb = (b: string) => (Number(b) / 1048576).toFixed(1);
+  console.log('\ndead tuples and space after the sweep:\n');
+  table([
+    ['state', 'n_live_tup', 'n_dead_tup', 'table MB', 'indexes MB', 'took s'],
+    ['after the sweep', afterSweep.n_live_tup!, afterSweep.n_dead_tup!, mb(afterSweep.t!), mb(afterSweep.i!), s.ms / 1000],
+    ['after VACUUM', afterVacuum.n_live_tup!, afterVacuum.n_dead_tup!, mb(afterVacuum.t!), mb(afterVacuum.i!), vacuumS],
+    ['after VACUUM FULL', afterFull.n_live_tup!, afterFull.n_dead_tup!, mb(afterFull.t!), mb(afterFull.i!), fullS],
+  ]);
+  const av = await pool.query(`SELECT name, setting FROM pg_settings WHERE name IN ('autovacuum', 'autovacuum_vacuum_scale_factor', 'autovacuum_vacuum_threshold', 'autovacuum_vacuum_cost_limit', 'autovacuum_naptime') ORDER BY name`);
+  console.log(`\nserver autovacuum settings: ${av.rows.map((r: { name: string; setting: string }) => `${r.name}=${r.setting}`).join(', ')}`);
+}
+
+// ---------------------------------------------------------------- main
+
+try {
+  if (STORES.includes('redis')) await redisScale();
+  if (STORES.includes('postgres')) await pgScale();
+} finally {
+  for (const s of schemas) await pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(s)} CASCADE`).catch(() => undefined);
+  await pool.end();
+  for (const s of servers) {
+    s.child.kill('SIGKILL');
+    await rm(s.dir, { recursive: true, force: true });
+  }
+}
