@@ -41,6 +41,14 @@ export type ExchangeResult =
 export const SESSION_CANONICAL = 'session:';
 const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 const COOKIE_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
+/**
+ * The session cookie's name when `exchange` and `authenticate` are not given one.
+ *
+ * @example
+ * ```ts
+ * await tokens.authenticate(request, { cookie: DEFAULT_COOKIE });
+ * ```
+ */
 export const DEFAULT_COOKIE = 'tka_session';
 
 /** @internal What sessions need from `createTokenAccess`. */
@@ -58,7 +66,15 @@ export interface SessionContext {
   failed: (raw: string, e: unknown) => VerifyResult;
 }
 
-/** Reads one cookie from a `Cookie` header (RFC 6265 syntax; the first of a repeated name). */
+/**
+ * Reads one cookie from a request's `Cookie` header (RFC 6265 syntax; the first of a repeated
+ * name), or `undefined`.
+ *
+ * @example
+ * ```ts
+ * readCookie(new Request('https://x.test/', { headers: { cookie: 'a=1; tka_session=tka_…' } }), 'tka_session');
+ * ```
+ */
 export function readCookie(request: RequestLike, name: string): string | undefined {
   const header = readHeader(request.headers, 'cookie');
   const value = Array.isArray(header) ? header.join('; ') : header;
