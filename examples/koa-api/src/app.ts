@@ -134,7 +134,6 @@ export function createApp({ tokens, files, users = createUsers() }: AppOptions):
   const links = new Router<State>();
   // The link is exchanged once for a short session cookie (303 to the URL without the token),
   // then the file is served to that cookie: the token leaves the address bar and the history.
-  // `?confirm` links answer a page whose POST spends the use, so link previews never burn them.
   const session = { cookie: 'file_session', session: { ttl: '10m' as const } };
   links.get('/files/:name', shareLink(tokens, session), tokenAuth({ tokens, cookie: session.cookie, scopes: ['files:download'] }), async (ctx) => {
     const name = ctx.params.name!;
