@@ -13,8 +13,10 @@ import { redactTokens, withoutValues } from './redact';
 import { validateMaxUses, validateMetadata, validateMethods, validateRefill, validateText } from './validate';
 import { lifecycle } from './lifecycle';
 import { type ExchangeOptions, type ExchangeResult, readCookie, sessions } from './session';
-import { evaluateConsume } from './store';
+import { bindingMatches, deadAt, evaluateConsume, satisfiesScopes } from './store';
 import { compileLegacy } from './legacy';
+import { VerifyCache, copyRecord } from './cache';
+import { invalidationKey } from './invalidation';
 
 /** The object {@link createTokenAccess} returns. */
 export interface TokenAccess {
@@ -115,16 +117,45 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
     return typeof t === 'number' ? t : t.getTime();
   };
 
+  const report = (e: unknown, name: string) => (options.onHookError ?? ((err, h) => console.error(`[tokenaccess] ${h} hook failed`, err)))(e, name);
   const emit = <A>(name: string, hook: ((a: A) => void | Promise<void>) | undefined, arg: A) => {
     if (!hook) return;
-    const report = (e: unknown) => (options.onHookError ?? ((err, h) => console.error(`[tokenaccess] ${h} hook failed`, err)))(e, name);
     try {
       const r = hook(arg);
-      if (r && typeof (r as Promise<void>).then === 'function') (r as Promise<void>).then(undefined, report);
+      if (r && typeof (r as Promise<void>).then === 'function') (r as Promise<void>).then(undefined, (e: unknown) => report(e, name));
     } catch (e) {
-      report(e);
+      report(e, name);
     }
   };
+
+  // The verify cache (undefined without `cache`) and its feed: subscribed for the life of the service.
+  const feed = options.cache?.invalidation;
+  const cache = options.cache === undefined ? undefined : new VerifyCache(options.cache, feed !== undefined);
+  const tokenLength = generateToken(prefix).length;
+  if (cache && feed) {
+    if (typeof feed.publish !== 'function' || typeof feed.subscribe !== 'function') throw invalid('cache.invalidation must be a feed: { publish, subscribe }');
+    feed.subscribe(
+      (keys) => cache.invalidate(keys),
+      (state) => cache.setState(state, now()),
+    );
+  }
+  /**
+   * Drops the keys here at once, then tells every other process. Awaited by the operation that
+   * changed them, so a revoke has been published when it returns; a feed that fails is reported
+   * (onHookError, hook `invalidation`), not thrown: the store write happened, and `ttl` bounds
+   * what other processes may still serve.
+   */
+  async function changed(keys: string[]): Promise<void> {
+    if (!cache || keys.length === 0) return;
+    cache.invalidate(keys);
+    if (!feed) return;
+    try {
+      await feed.publish(keys);
+    } catch (e) {
+      report(e, 'invalidation');
+    }
+  }
+  const changedRecords = (records: TokenInfo[]) => changed(records.map((r) => r.hash));
 
   const admin = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
@@ -169,8 +200,9 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
   // a private mark (stores never see a peek: it is answered here from findByHash).
   const PEEK = Symbol('peek');
   const peekOf = (p: ConsumePolicy): ConsumePolicy => Object.defineProperty({ ...p }, PEEK, { value: true });
+  const isPeek = (p: ConsumePolicy) => (p as { [PEEK]?: true })[PEEK] === true;
   const consume = (hash: string, at: Date, policy: ConsumePolicy): Promise<ConsumeResult> =>
-    (policy as { [PEEK]?: true })[PEEK]
+    isPeek(policy)
       ? store.findByHash(hash).then((r): ConsumeResult => {
           if (!r) return { ok: false, reason: 'not_found' };
           const out = evaluateConsume(r, at.getTime(), policy);
@@ -240,29 +272,117 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
    * takes it.
    */
   function check(raw: string, policy: ConsumePolicy): Promise<VerifyResult> {
+    if (cache && raw.length === tokenLength && hasher.lookups.length === 1) {
+      // A hit needs no format check: only a well-formed token was ever cached under its hash.
+      const h = hasher.lookups[0]!(raw);
+      if (typeof h === 'string') {
+        const at = now();
+        const served = fromCache(h, at, policy, raw);
+        if (served) return Promise.resolve(served);
+        if (!isWellFormed(raw, prefix)) return legacy ? checkLegacy(raw, policy) : malformed(raw);
+        if (cache.isUnknown(h, at)) return Promise.resolve(notFound(raw, at, policy));
+        return ask(raw, h, at, policy);
+      }
+    }
     if (!isWellFormed(raw, prefix)) return legacy ? checkLegacy(raw, policy) : malformed(raw);
     const at = now();
     const h = hasher.lookups.length === 1 ? hasher.lookups[0]!(raw) : undefined;
     if (typeof h !== 'string') return checkEach(raw, policy, at);
+    if (cache) {
+      const served = fromCache(h, at, policy, raw);
+      if (served) return Promise.resolve(served);
+      if (cache.isUnknown(h, at)) return Promise.resolve(notFound(raw, at, policy));
+    }
+    return ask(raw, h, at, policy);
+  }
+
+  /** One `consume` for a well-formed token's hash (what the cache learns from it kept). */
+  function ask(raw: string, h: string, at: number, policy: ConsumePolicy): Promise<VerifyResult> {
+    const mark = cache?.mark() ?? 0;
     let p: Promise<ConsumeResult>;
     try {
       p = guard(consume(h, new Date(at), policy));
     } catch (e) {
       return Promise.resolve(failed(raw, e));
     }
-    return p.then((r) => settle(r, at, policy, raw) ?? notFound(raw, at, policy), (e: unknown) => failed(raw, e));
+    return p.then(
+      (r) => {
+        if (cache) remember(h, r, mark, at, true);
+        return settle(r, at, policy, raw) ?? notFound(raw, at, policy);
+      },
+      (e: unknown) => failed(raw, e),
+    );
   }
 
   async function checkEach(raw: string, policy: ConsumePolicy, at: number): Promise<VerifyResult> {
     try {
+      const mark = cache?.mark() ?? 0;
+      let first: string | undefined;
       for (const lookup of hasher.lookups) {
-        const out = settle(await guard(consume(await lookup(raw), new Date(at), policy)), at, policy, raw);
+        const h = await lookup(raw);
+        if (cache) {
+          const served = fromCache(h, at, policy, raw);
+          if (served) return served;
+          // "unknown" is kept under the current key's hash, and means every key was tried
+          if (first === undefined && cache.isUnknown(h, at)) return notFound(raw, at, policy);
+        }
+        first ??= h;
+        const r = await guard(consume(h, new Date(at), policy));
+        if (cache) remember(h, r, mark, at, false);
+        const out = settle(r, at, policy, raw);
         if (out) return out;
       }
+      if (cache && first !== undefined) cache.putNegative(first, mark, at);
       return notFound(raw, at, policy);
     } catch (e) {
       return failed(raw, e);
     }
+  }
+
+  /**
+   * A verification answered from the cache, or undefined to ask the store. A cached record gets
+   * every rule the store applies (evaluateConsume). A refusal the record alone decides (binding,
+   * scopes) is answered here; disabled, expired or used up goes to the store, which has the
+   * newer record (another process may have used an idle token since) and the final word.
+   */
+  function fromCache(h: string, at: number, policy: ConsumePolicy, raw: string): VerifyResult | undefined {
+    const e = cache!.get(h, at);
+    if (e === undefined) return undefined;
+    // evaluateConsume's rules, in its order, for a record that is never disabled and never
+    // counted, on liveness fields computed once when it was cached (no allocation per hit)
+    if (deadAt(e.live, at)) return undefined;
+    const reason = !bindingMatches(e.rec.url, policy.url) ? 'url_mismatch' : policy.scopes && !satisfiesScopes(e.rec.scopes, policy.scopes) ? 'insufficient_scope' : undefined;
+    if (reason) return settle({ ok: false, reason, record: copyRecord(e.rec) }, at, policy, raw)!;
+    if ((e.live.lastUsedAt === undefined || at - e.live.lastUsedAt >= policy.lastUsedResolution) && !isPeek(policy)) touch(h, at, policy);
+    return settle({ ok: true, record: copyRecord(e.rec) }, at, policy, raw)!;
+  }
+
+  /**
+   * `lastUsedAt` is stale on a cached record: write it off the hot path, as the store's consume
+   * would have (at most once per `lastUsedResolution` per process). A failure is left for the
+   * next one: the verification it belongs to has been answered.
+   */
+  function touch(h: string, at: number, policy: ConsumePolicy): void {
+    cache!.touched(h, at);
+    const mark = cache!.mark();
+    try {
+      guard(store.consume(h, new Date(at), policy)).then(
+        (r) => remember(h, r, mark, at, false),
+        () => {},
+      );
+    } catch {
+      // a store that throws synchronously: the same as a failed write
+    }
+  }
+
+  /** What a store answer teaches the cache. `negative`: a not_found is final (one lookup). */
+  function remember(h: string, r: ConsumeResult, mark: number, at: number, negative: boolean): void {
+    if (r.ok) cache!.put(h, r.record, mark, at);
+    else if (r.reason === 'not_found') {
+      cache!.forget(h);
+      if (negative) cache!.putNegative(h, mark, at);
+    } else if (r.record && (r.reason === 'url_mismatch' || r.reason === 'insufficient_scope')) cache!.put(h, r.record, mark, at);
+    else cache!.forget(h);
   }
 
   const malformed = (raw: string) => Promise.resolve(reject({ code: 'malformed', reason: 'wrong prefix, length, charset or checksum (no store was asked)' }, raw));
@@ -337,6 +457,8 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
     if (fields.refill !== undefined) info.refill = validateRefill(fields.refill, info.maxUses);
     if (fields.parentId !== undefined) info.parentId = fields.parentId;
     await admin('issue', () => store.insert(info));
+    // a process that cached "unknown" for this hash must not keep refusing it
+    await changed([info.hash]);
     emit('onIssued', options.onIssued, info);
     return { token, info };
   }
@@ -468,19 +590,21 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
 
     async revokeById(id) {
       const found = await admin('revokeById', () => store.deleteById(validateText(id, 'id')));
-      if (found) emit('onRevoked', options.onRevoked, [found, ...(await life.revokeDescendants(found))]);
+      if (found) await revoked(found);
       return found;
     },
 
     async revokeByHash(hash) {
       const found = await admin('revokeByHash', () => store.deleteByHash(validateText(hash, 'hash')));
-      if (found) emit('onRevoked', options.onRevoked, [found, ...(await life.revokeDescendants(found))]);
+      if (found) await revoked(found);
       return found;
     },
 
     async revokeAll(subject) {
       const s = validateText(subject, 'subject');
       const count = await admin('revokeAll', () => store.deleteBySubject(s));
+      // published even when this store found none: another process may hold one cached
+      await changed([invalidationKey.subject(s)]);
       if (count > 0) emit('onRevoked', options.onRevoked, { subject: s, count });
       return count;
     },
@@ -494,18 +618,33 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
     rotate: (id, opts) => life.rotate(id, opts),
     derive: (parentId, opts) => life.derive(parentId, opts),
   };
-  const life = lifecycle({ store, now, admin, emit, options, urlParam, create });
+  /** A revoked token: published at once, then its descendants revoked (and published), then `onRevoked`. */
+  async function revoked(found: TokenInfo): Promise<void> {
+    await changedRecords([found]);
+    emit('onRevoked', options.onRevoked, [found, ...(await life.revokeDescendants(found))]);
+  }
+  const life = lifecycle({ store, now, admin, emit, options, urlParam, create, changed: changedRecords });
   const share = sessions({
     urlParam,
     realm,
     now,
     checkUrl: (url, method, check_) => checkUrl(url, method, check_, undefined),
     create: (fields, at) => create('session', fields, at),
-    lookUp: (raw) => byRawToken(raw, 'session', 'get', (hash) => guardRead(store.findByHash(hash))),
+    lookUp: (raw) => byRawToken(raw, 'session', 'get', (hash) => (cache ? cachedRead(hash) : guardRead(store.findByHash(hash)))),
     isWellFormed: (raw) => isWellFormed(raw, prefix),
     reject: (code, reason, raw, token, scopes) => reject({ code, reason, ...(token ? { token } : {}), ...(scopes ? { scopes } : {}) }, raw),
     failed,
   });
+  /** A session's record: from the cache, else one read (kept when it may be served). */
+  async function cachedRead(hash: string): Promise<TokenInfo | null> {
+    const at = now();
+    const hit = cache!.get(hash, at);
+    if (hit) return copyRecord(hit.rec);
+    const mark = cache!.mark();
+    const found = await guardRead(store.findByHash(hash));
+    if (found) cache!.put(hash, found, mark, at);
+    return found;
+  }
   /** Whether a URL carries the token parameter (cheap: only asked when a session cookie came too). */
   function hasTokenParam(url: string): boolean {
     try {

@@ -23,7 +23,9 @@ export type {
   UpdateOptions,
   RotateOptions,
   DeriveOptions,
+  CacheOptions,
 } from './options';
+export { memoryInvalidation, invalidationKey, encodeKeys, decodeKeys, type Invalidation, type FeedState } from './invalidation';
 export { legacyFormats, MAX_LEGACY_LENGTH, type LegacyFormat } from './legacy';
 export {
   secretScanningHandler,

@@ -29,6 +29,8 @@ export interface LifecycleContext {
   options: TokenAccessOptions;
   urlParam: string;
   create: (kind: TokenInfo['kind'], fields: Fields, at: number) => Promise<{ token: string; info: TokenInfo }>;
+  /** Tells the verify cache (this process's and, through its feed, every other's) that these records changed. */
+  changed: (records: TokenInfo[]) => Promise<void>;
 }
 
 const UPDATABLE = new Set(['name', 'scopes', 'expiresAt', 'expiresIn', 'idleTimeout', 'maxUses', 'metadata', 'refill']);
@@ -47,6 +49,7 @@ export function lifecycle(ctx: LifecycleContext) {
     if (typeof update !== 'function') throw invalid(`${what} needs a store with update(id, patch); this store has none`);
     const out = await admin(what, () => update.call(store, id, patch));
     if (!out) throw new TokenAccessError('not_found', `${what}: no token with id ${JSON.stringify(id)}`);
+    await ctx.changed([out]);
     return out;
   };
 
@@ -71,11 +74,20 @@ export function lifecycle(ctx: LifecycleContext) {
 
   /** Writes `patchFor(child)` to each descendant that needs a change; emits `onUpdated` for each. */
   async function cascade(id: string, patchFor: (child: TokenInfo) => RecordPatch | null): Promise<void> {
-    for (const child of await descendants(id)) {
-      const patch = patchFor(child);
-      if (!patch) continue;
-      const out = await admin('cascade', () => store.update!(child.id, patch));
-      if (out) emit('onUpdated', options.onUpdated, out);
+    const written: TokenInfo[] = [];
+    try {
+      for (const child of await descendants(id)) {
+        const patch = patchFor(child);
+        if (!patch) continue;
+        const out = await admin('cascade', () => store.update!(child.id, patch));
+        if (out) {
+          written.push(out);
+          emit('onUpdated', options.onUpdated, out);
+        }
+      }
+    } finally {
+      // what was written is published even when the cascade stops part-way
+      await ctx.changed(written);
     }
   }
 
@@ -222,12 +234,16 @@ export function lifecycle(ctx: LifecycleContext) {
     return ctx.create('access', fields, at);
   }
 
-  /** Deletes every descendant of a revoked token; returns them (for `onRevoked`). */
+  /** Deletes every descendant of a revoked token (published to the cache); returns them (for `onRevoked`). */
   async function revokeDescendants(found: TokenInfo): Promise<TokenInfo[]> {
     const gone: TokenInfo[] = [];
-    for (const child of await descendants(found.id)) {
-      const out = await admin('revoke', () => store.deleteById(child.id));
-      if (out) gone.push(out);
+    try {
+      for (const child of await descendants(found.id)) {
+        const out = await admin('revoke', () => store.deleteById(child.id));
+        if (out) gone.push(out);
+      }
+    } finally {
+      await ctx.changed(gone);
     }
     return gone;
   }

@@ -1,4 +1,5 @@
 import type { Pepper } from './hash';
+import type { Invalidation } from './invalidation';
 import type { LegacyFormat } from './legacy';
 import type { TokenStore } from './store';
 import type { Duration, JsonValue, ScopeMode, TokenInfo, VerifyErrorCode } from './types';
@@ -74,6 +75,44 @@ export interface TokenAccessOptions {
   onRotated?: (event: { info: TokenInfo; previous: TokenInfo }) => void | Promise<void>;
   /** Where errors thrown by hooks go (they never break a verification). @default console.error */
   onHookError?: (error: unknown, hook: string) => void;
+  /**
+   * Serve verified records of uncounted tokens (no `maxUses`, not disabled) from an in-process
+   * cache, so their verify asks no store; counted tokens always go to the store. See
+   * {@link CacheOptions} and docs/caching.md. @default none (every verify asks the store)
+   */
+  cache?: CacheOptions;
+}
+
+/**
+ * The verify cache (`createTokenAccess({ cache })`): records of tokens that need no counting,
+ * keyed by their stored hash, checked by every rule a store applies (expiry, binding, scopes).
+ *
+ * Staleness: a process serves a revoked or changed token from its cache for at most `ttl` after
+ * the change whatever happens to the feed, and only until the feed's message arrives while it is
+ * up; while it is down, entries live at most `downTtl`.
+ *
+ * @example
+ * ```ts
+ * createTokenAccess({ store, cache: { ttl: '30s', max: 10_000, invalidation: redisInvalidation({ client }) } });
+ * ```
+ */
+export interface CacheOptions {
+  /** How long a verified record is served without asking the store. @default '30s' */
+  ttl?: Duration;
+  /** Records kept (least recently used forgotten first). `0` caches nothing but still publishes changes. @default 10000 */
+  max?: number;
+  /** How long "no such token" is remembered for a well-formed token of our format; `0` turns it off. @default '5s' */
+  negativeTtl?: Duration | 0;
+  /** Unknown tokens remembered (bounded apart from `max`, so a flood of garbage cannot push out real records). @default 10000 */
+  negativeMax?: number;
+  /**
+   * The change feed every process shares (`redisInvalidation`, `postgresInvalidation`,
+   * `mongoInvalidation`). Without one, only this process's own changes drop entries, and another
+   * process's revoke takes up to `ttl` to be seen here.
+   */
+  invalidation?: Invalidation;
+  /** While the feed is down (and before it first comes up), entries live at most this long. @default '1s' */
+  downTtl?: Duration | 0;
 }
 
 /** Options of `issue`. */

@@ -11,3 +11,4 @@
 export { mongoStore, ensureIndexes, type MongoStoreOptions, type MongoTokenStore } from './store';
 export type { TokenDocument } from './document';
 export { INDEXES } from './indexes';
+export { mongoInvalidation, type MongoInvalidation, type MongoInvalidationOptions } from './invalidation';

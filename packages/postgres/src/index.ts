@@ -23,3 +23,4 @@ export { postgresStore, type PostgresStoreOptions } from './store';
 export { migrate, SCHEMA_VERSION, type MigrateOptions, type MigrateResult } from './migrate';
 export { quoteIdent, type TableOptions } from './names';
 export type { Queryable } from './client';
+export { postgresInvalidation, type PostgresInvalidation, type PostgresInvalidationOptions, type ListenConnection } from './invalidation';

@@ -34,6 +34,7 @@ import { bodyOf, decode, encode, encodeBody } from './record';
 
 export type { RedisClient } from './client';
 export { migrateRedisLayout, type MigrateRedisLayoutOptions, type MigrateRedisLayoutResult } from './migrate';
+export { redisInvalidation, type RedisInvalidation, type RedisInvalidationOptions } from './invalidation';
 
 /**
  * Options of {@link redisStore}.
