@@ -5,13 +5,11 @@
  * LISTENs again; counted tokens stay exact with the cache on in 4 processes. PGlite's LISTEN
  * carries it within one process.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { type FeedState, createTokenAccess } from '@tokenaccess/core';
-import { startTcpProxy } from 'test-utils';
+import { startCacheWorker, startTcpProxy } from 'test-utils';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { migrate, postgresStore } from '../src/index';
 import { postgresInvalidation } from '../src/invalidation';
@@ -29,31 +27,13 @@ afterAll(async () => {
 });
 
 /** A worker process (child/invalidation-worker.ts) and a way to send it commands. */
-async function worker(env: Record<string, string> = {}) {
-  const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./child/invalidation-worker.ts', import.meta.url))], {
+const worker = (env: Record<string, string> = {}) =>
+  startCacheWorker({
+    file: fileURLToPath(new URL('./child/invalidation-worker.ts', import.meta.url)),
+    tsconfig: fileURLToPath(new URL('./child/tsconfig.json', import.meta.url)),
     cwd: fileURLToPath(new URL('..', import.meta.url)),
-    env: { ...process.env, TSX_TSCONFIG_PATH: fileURLToPath(new URL('./child/tsconfig.json', import.meta.url)), POSTGRES_URL, SCHEMA: schema, CHANNEL: channel, ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { POSTGRES_URL, SCHEMA: schema, CHANNEL: channel, ...env },
   });
-  let stderr = '';
-  proc.stderr.on('data', (d) => (stderr += d));
-  const lines = createInterface({ input: proc.stdout });
-  const queue: string[] = [];
-  const waiting: ((line: string) => void)[] = [];
-  lines.on('line', (l) => (waiting.length ? waiting.shift()!(l) : queue.push(l)));
-  const next = () =>
-    new Promise<string>((resolve, reject) => {
-      if (queue.length) return resolve(queue.shift()!);
-      waiting.push(resolve);
-      proc.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${stderr}`)));
-    });
-  expect(await next()).toBe('ready');
-  const send = async <T = Record<string, unknown>>(cmd: Record<string, unknown>): Promise<T> => {
-    proc.stdin.write(`${JSON.stringify(cmd)}\n`);
-    return JSON.parse(await next()) as T;
-  };
-  return { send, kill: () => proc.kill('SIGKILL') };
-}
 
 /** The revoking side: a service on the same schema and channel (its feed closed after the file). */
 function service() {

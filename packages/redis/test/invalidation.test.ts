@@ -5,14 +5,12 @@
  * cache on in 4 processes. And on a Redis Cluster: a message published on one node reaches a
  * subscriber on another.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type FeedState, createTokenAccess, memoryStore } from '@tokenaccess/core';
 import { redisStore } from '@tokenaccess/redis';
 import { Redis } from 'ioredis';
-import { startTcpProxy } from 'test-utils';
+import { startCacheWorker, startTcpProxy } from 'test-utils';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { redisInvalidation } from '../src/invalidation';
 import { useCluster } from './cluster';
@@ -30,30 +28,8 @@ afterAll(async () => {
 });
 
 /** A worker process (workers/invalidation-worker.ts) and a way to send it commands. */
-async function worker(env: Record<string, string> = {}) {
-  const proc = spawn(process.execPath, ['--import', 'tsx', here('./workers/invalidation-worker.ts')], {
-    env: { ...process.env, TSX_TSCONFIG_PATH: here('./workers/tsconfig.json'), REDIS_URL, KEY_PREFIX: keyPrefix, CHANNEL: channel, ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  proc.stderr.on('data', (d) => (stderr += d));
-  const lines = createInterface({ input: proc.stdout });
-  const queue: string[] = [];
-  const waiting: ((line: string) => void)[] = [];
-  lines.on('line', (l) => (waiting.length ? waiting.shift()!(l) : queue.push(l)));
-  const next = () =>
-    new Promise<string>((resolve, reject) => {
-      if (queue.length) return resolve(queue.shift()!);
-      waiting.push(resolve);
-      proc.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${stderr}`)));
-    });
-  expect(await next()).toBe('ready');
-  const send = async <T = Record<string, unknown>>(cmd: Record<string, unknown>): Promise<T> => {
-    proc.stdin.write(`${JSON.stringify(cmd)}\n`);
-    return JSON.parse(await next()) as T;
-  };
-  return { send, kill: () => proc.kill('SIGKILL') };
-}
+const worker = (env: Record<string, string> = {}) =>
+  startCacheWorker({ file: here('./workers/invalidation-worker.ts'), tsconfig: here('./workers/tsconfig.json'), env: { REDIS_URL, KEY_PREFIX: keyPrefix, CHANNEL: channel, ...env } });
 
 /** The revoking side: a service on the same prefix and channel (its feed closed after the file). */
 function service() {

@@ -64,3 +64,4 @@ export function beforeTimer<T>(p: Promise<T>, ms: number): Promise<T | 'timer fi
   });
   return Promise.race([p, fired]).finally(() => clearTimeout(timer));
 }
+export { serveCacheWorker, startCacheWorker } from './cache-worker';
