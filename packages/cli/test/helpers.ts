@@ -55,8 +55,8 @@ export function start(args: string[], options: CliOptions): { child: ChildProces
   const done = new Promise<CliResult>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`tokenaccess ${args.join(' ')} did not exit within ${options.killAfter ?? 30_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, options.killAfter ?? 30_000);
+      reject(new Error(`tokenaccess ${args.join(' ')} did not exit within ${options.killAfter ?? 90_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, options.killAfter ?? 90_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
