@@ -1,8 +1,8 @@
 import { parseDuration } from './duration';
 import { TokenAccessError, invalid } from './errors';
 import { type CryptoProvider, createHasher } from './hash';
-import { type RequestLike, parseBearer, readHeader, verifyError } from './http';
-import type { AuthenticateOptions, CheckOptions, DeriveOptions, IssueOptions, IssueUrlOptions, ListOptions, RejectionEvent, RotateOptions, TokenAccessOptions, UpdateOptions, VerifyUrlOptions } from './options';
+import { type RateState, type RequestLike, parseBearer, rateLimitHeaders, readHeader, verifyError } from './http';
+import type { AuthenticateOptions, RateLimitOption, CheckOptions, DeriveOptions, IssueOptions, IssueUrlOptions, ListOptions, RejectionEvent, RotateOptions, TokenAccessOptions, UpdateOptions, VerifyUrlOptions } from './options';
 import { expandScope, validateScopes } from './scopes';
 import type { ConsumePolicy, ConsumeResult, ListPage, ListQuery, SweepOptions } from './store';
 import { assertPrefix, generateToken, isWellFormed, newId, tokenHint } from './token';
@@ -10,10 +10,10 @@ import type { Duration, JsonValue, TokenInfo, TokenKind, VerifyErrorCode, Verify
 import { appendTokenParam, canonicalize, canonicalizeUrl } from './url';
 import { withTimeout } from './timeout';
 import { redactTokens, withoutValues } from './redact';
-import { validateMaxUses, validateMetadata, validateMethods, validateRefill, validateText } from './validate';
+import { validateMaxUses, validateMetadata, validateMethods, validateRateLimit, validateRefill, validateText } from './validate';
 import { lifecycle } from './lifecycle';
 import { type ExchangeOptions, type ExchangeResult, readCookie, sessions } from './session';
-import { bindingMatches, deadAt, evaluateConsume, satisfiesScopes } from './store';
+import { bindingMatches, deadAt, evaluateConsume, livenessOf, rateState, satisfiesScopes } from './store';
 import { compileLegacy } from './legacy';
 import { VerifyCache, copyRecord } from './cache';
 import { invalidationKey } from './invalidation';
@@ -77,7 +77,7 @@ export interface TokenAccess {
 }
 
 
-type Reject = { code: VerifyErrorCode; reason: string; token?: TokenInfo; cause?: unknown; scopes?: string[] };
+type Reject = { code: VerifyErrorCode; reason: string; token?: TokenInfo; cause?: unknown; scopes?: string[]; rate?: RateState };
 
 /** The default deadline of a store call before `unavailable` (fail closed within 2 s). */
 const DEFAULT_TIMEOUT = 2000;
@@ -112,6 +112,10 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
   const urlMaxUses = urlDefaults.maxUses === undefined ? 1 : urlDefaults.maxUses === null ? null : validateMaxUses(urlDefaults.maxUses, 'defaults.url.maxUses');
   // GET only: link previews (chat apps, mail scanners) send HEAD and would spend one-time links
   const urlMethods = validateMethods(urlDefaults.methods ?? ['GET']);
+  const optRate = (r: RateLimitOption | null | undefined, what: string) => (r === null || r === undefined ? undefined : validateRateLimit(r, what));
+  const accessRate = optRate(options.defaults?.access?.rateLimit, 'defaults.access.rateLimit');
+  const urlRate = optRate(urlDefaults.rateLimit, 'defaults.url.rateLimit');
+  const rateFor = (r: RateLimitOption | null | undefined, fallback: TokenInfo['rateLimit']) => (r === null ? undefined : r === undefined ? fallback : validateRateLimit(r));
   const now = () => {
     const t = options.clock ? options.clock() : Date.now();
     return typeof t === 'number' ? t : t.getTime();
@@ -211,7 +215,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
       : store.consume(hash, at, policy);
 
   function reject(r: Reject, raw: string | undefined): VerifyResult {
-    const error = verifyError(r.code, { realm, scopes: r.scopes });
+    const error = verifyError(r.code, { realm, scopes: r.scopes, rate: r.rate });
     if (!options.onRejected) return { ok: false, error }; // the event is for the hook alone
     const event: RejectionEvent = { code: r.code, status: error.status, reason: redactTokens(r.reason, prefix) };
     if (raw !== undefined) {
@@ -238,6 +242,8 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
           : `idle for longer than ${token?.idleTimeout ?? '?'} ms`;
       case 'exhausted':
         return `used ${token?.uses ?? '?'} of ${token?.maxUses ?? '?'} times`;
+      case 'rate_limited':
+        return `${token?.rateCount ?? '?'} of ${token?.rateLimit?.limit ?? '?'} verifications in the current ${token?.rateLimit?.window ?? '?'} ms window`;
       case 'url_mismatch':
         if (!policy.url) return 'a URL token was presented as a Bearer token';
         if (token && !token.url) return 'an API token was presented in a URL';
@@ -251,11 +257,18 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
   function settle(result: ConsumeResult, at: number, policy: ConsumePolicy, raw: string): VerifyResult | null {
     if (result.ok) {
       emit('onVerified', options.onVerified, result.record);
-      return { ok: true, token: result.record };
+      if (result.record.rateLimit === undefined) return { ok: true, token: result.record };
+      return { ok: true, token: result.record, headers: rateLimitHeaders(rateOf(result.record, at)!) };
     }
     if (result.reason === 'not_found') return null;
     const required = policy.scopes ? requiredScopes(policy) : undefined;
-    return reject({ code: result.reason, reason: explain(result.reason, result.record, at, policy), token: result.record, scopes: required }, raw);
+    const rate = result.reason === 'rate_limited' && result.record ? rateOf(result.record, at) : undefined;
+    return reject({ code: result.reason, reason: explain(result.reason, result.record, at, policy), token: result.record, scopes: required, rate }, raw);
+  }
+  /** A rate-limited record's state at `at`, as the headers report it. */
+  function rateOf(record: TokenInfo, at: number): RateState | undefined {
+    const s = rateState(livenessOf(record), at);
+    return s && { limit: s.limit, window: s.window, remaining: s.remaining, resetIn: s.resetAt - at };
   }
   const notFound = (raw: string, at: number, policy: ConsumePolicy) => reject({ code: 'not_found', reason: explain('not_found', undefined, at, policy) }, raw);
   const failed = (raw: string, e: unknown) =>
@@ -433,7 +446,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
 
   async function create(kind: TokenKind, fields: {
     subject?: string; name: string; scopes?: string[]; expiresAt?: Date; idleTimeout?: number; maxUses?: number | null; metadata?: Record<string, JsonValue>; url?: TokenInfo['url'];
-    refill?: { every: Duration } | { every: number }; parentId?: string;
+    refill?: { every: Duration } | { every: number }; parentId?: string; rateLimit?: { limit: number; window: number };
   }, at: number): Promise<{ token: string; info: TokenInfo }> {
     const token = generateToken(prefix);
     const h = hasher.issue(token);
@@ -456,6 +469,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
     if (fields.metadata !== undefined) info.metadata = validateMetadata(fields.metadata);
     if (fields.refill !== undefined) info.refill = validateRefill(fields.refill, info.maxUses);
     if (fields.parentId !== undefined) info.parentId = fields.parentId;
+    if (fields.rateLimit !== undefined) info.rateLimit = { limit: fields.rateLimit.limit, window: fields.rateLimit.window };
     await admin('issue', () => store.insert(info));
     // a process that cached "unknown" for this hash must not keep refusing it
     await changed([info.hash]);
@@ -497,6 +511,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
         maxUses: input.maxUses,
         metadata: input.metadata,
         refill: input.refill,
+        rateLimit: rateFor(input.rateLimit, accessRate),
       }, at);
     },
 
@@ -515,6 +530,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
         maxUses: input.maxUses === undefined ? urlMaxUses : input.maxUses,
         metadata: input.metadata,
         refill: input.refill,
+        rateLimit: rateFor(input.rateLimit, urlRate),
         url: { url: input.url, ...(c.origin ? { origin: c.origin } : {}), canonical: c.canonical, methods },
       }, at);
       return { token, info, url: appendTokenParam(input.url, urlParam, token) };

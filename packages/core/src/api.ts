@@ -7,7 +7,7 @@ export { can, cant, hasScopes, validateScopes } from './scopes';
 export { canonicalizeUrl, appendTokenParam, type CanonicalUrl } from './url';
 export { generateToken, isWellFormed, newId } from './token';
 export { parseDuration } from './duration';
-export { verifyError, toResponse, errorBody, parseBearer, type RequestLike } from './http';
+export { verifyError, toResponse, errorBody, parseBearer, rateLimitHeaders, type RateState, type RequestLike } from './http';
 export { webCryptoProvider, type CryptoProvider, type Pepper } from './hash';
 export { memoryStore, type MemoryStoreOptions } from './memory';
 export type { TokenAccess } from './access';
@@ -24,6 +24,7 @@ export type {
   RotateOptions,
   DeriveOptions,
   CacheOptions,
+  RateLimitOption,
 } from './options';
 export { memoryInvalidation, invalidationKey, encodeKeys, decodeKeys, type Invalidation, type FeedState } from './invalidation';
 export { legacyFormats, MAX_LEGACY_LENGTH, type LegacyFormat } from './legacy';

@@ -27,7 +27,7 @@ type Entry = CacheEntry;
 const RECENT = 4096;
 
 /** Whether a record may be served from the cache: nothing to count, nothing that refuses it for good. */
-export const cacheable = (r: TokenInfo): boolean => r.maxUses === undefined && r.disabledAt === undefined;
+export const cacheable = (r: TokenInfo): boolean => r.maxUses === undefined && r.rateLimit === undefined && r.disabledAt === undefined;
 
 /**
  * A fresh copy of a record, as a store read returns one: callers may change what they get

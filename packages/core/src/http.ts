@@ -10,8 +10,38 @@ const MESSAGES: Record<VerifyErrorCode, string> = {
   url_mismatch: 'The access token is not valid for this URL.',
   insufficient_scope: 'The access token does not grant the required scope.',
   disabled: 'The access token is disabled.',
+  rate_limited: 'Too many requests with this access token.',
   unavailable: 'Authentication is temporarily unavailable.',
 };
+
+/** A token's rate limit at one instant: what {@link rateLimitHeaders} reports. */
+export interface RateState {
+  limit: number;
+  /** The window, in ms. */
+  window: number;
+  /** Verifications left in the current window. */
+  remaining: number;
+  /** Milliseconds until the current window ends. */
+  resetIn: number;
+}
+
+/**
+ * The `RateLimit-Policy` and `RateLimit` response headers (draft-ietf-httpapi-ratelimit-headers,
+ * structured fields: `"token";q=100;w=60` and `"token";r=37;t=23`, seconds rounded up). Sent with
+ * every response to a rate-limited token, and with its 429 (which adds `Retry-After`).
+ *
+ * @example
+ * ```ts
+ * rateLimitHeaders({ limit: 100, window: 60_000, remaining: 37, resetIn: 22_400 });
+ * // { 'ratelimit-policy': '"token";q=100;w=60', ratelimit: '"token";r=37;t=23' }
+ * ```
+ */
+export function rateLimitHeaders(rate: RateState): Record<string, string> {
+  return {
+    'ratelimit-policy': `"token";q=${rate.limit};w=${Math.ceil(rate.window / 1000)}`,
+    ratelimit: `"token";r=${rate.remaining};t=${Math.max(0, Math.ceil(rate.resetIn / 1000))}`,
+  };
+}
 
 /** A quoted-string for an auth-param (RFC 9110): backslash-escape `"` and `\`. */
 const quote = (s: string) => `"${s.replace(/["\\]/g, '\\$&')}"`;
@@ -28,10 +58,15 @@ const quote = (s: string) => `"${s.replace(/["\\]/g, '\\$&')}"`;
  * // 'Bearer realm="api", error="invalid_token", error_description="The access token expired."'
  * ```
  */
-export function verifyError(code: VerifyErrorCode, options: { realm?: string; scopes?: readonly string[] } = {}): VerifyError {
+export function verifyError(code: VerifyErrorCode, options: { realm?: string; scopes?: readonly string[]; rate?: RateState } = {}): VerifyError {
   const message = MESSAGES[code];
   const realm = options.realm ?? 'api';
   switch (code) {
+    case 'rate_limited': {
+      const rate = options.rate ?? { limit: 0, window: 1000, remaining: 0, resetIn: 1000 };
+      const retryAfter = Math.max(1, Math.ceil(rate.resetIn / 1000));
+      return { code, status: 429, error: 'rate_limited', message, retryAfter, headers: { 'retry-after': String(retryAfter), ...rateLimitHeaders(rate) } };
+    }
     case 'missing':
       return { code, status: 401, error: 'unauthorized', message, wwwAuthenticate: challenge(realm, code) };
     case 'invalid_request':
@@ -70,7 +105,8 @@ function challenge(realm: string, code: VerifyErrorCode): string {
 /**
  * Turns a verification error into the Fetch `Response` RFC 6750 asks for: the status, the
  * `WWW-Authenticate` header, `Cache-Control: no-store`, and a JSON body `{ error, message }`.
- * A 503 also carries `Retry-After`.
+ * A 503 also carries `Retry-After`; a 429 (`rate_limited`) its `headers`: `Retry-After`,
+ * `RateLimit` and `RateLimit-Policy`.
  *
  * @example
  * ```ts
@@ -84,6 +120,7 @@ export function toResponse(error: VerifyError, init: { headers?: HeadersInit } =
   headers.set('cache-control', 'no-store');
   if (error.wwwAuthenticate) headers.set('www-authenticate', error.wwwAuthenticate);
   if (error.status === 503) headers.set('retry-after', '5');
+  if (error.headers) for (const [k, v] of Object.entries(error.headers)) headers.set(k, v);
   return new Response(JSON.stringify(errorBody(error)), { status: error.status, headers });
 }
 

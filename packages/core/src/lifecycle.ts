@@ -5,7 +5,7 @@ import { can, validateScopes } from './scopes';
 import { type RecordPatch, type TokenStore, deadReason } from './store';
 import type { Duration, JsonValue, TokenInfo } from './types';
 import { appendTokenParam } from './url';
-import { validateMaxUses, validateMetadata, validateRefill, validateText } from './validate';
+import { validateMaxUses, validateMetadata, validateRateLimit, validateRefill, validateText } from './validate';
 
 // The lifecycle of a token (update, disable/enable, rotate, derive) on any store that has an
 // atomic `update`. Derived tokens follow their parent by cascade at write time: a revoke,
@@ -18,6 +18,7 @@ import { validateMaxUses, validateMetadata, validateRefill, validateText } from 
 type Fields = {
   subject?: string; name: string; scopes?: string[]; expiresAt?: Date; idleTimeout?: number; maxUses?: number | null;
   metadata?: Record<string, JsonValue>; url?: TokenInfo['url']; refill?: { every: number }; parentId?: string;
+  rateLimit?: { limit: number; window: number };
 };
 
 /** What the lifecycle needs from `createTokenAccess`. @internal */
@@ -33,7 +34,7 @@ export interface LifecycleContext {
   changed: (records: TokenInfo[]) => Promise<void>;
 }
 
-const UPDATABLE = new Set(['name', 'scopes', 'expiresAt', 'expiresIn', 'idleTimeout', 'maxUses', 'metadata', 'refill']);
+const UPDATABLE = new Set(['name', 'scopes', 'expiresAt', 'expiresIn', 'idleTimeout', 'maxUses', 'metadata', 'refill', 'rateLimit']);
 
 /** @internal The lifecycle operations, bound to one token service. */
 export function lifecycle(ctx: LifecycleContext) {
@@ -127,6 +128,7 @@ export function lifecycle(ctx: LifecycleContext) {
     if (input.idleTimeout !== undefined) patch.idleTimeout = optDuration(input.idleTimeout, 'idleTimeout') ?? null;
     if (input.maxUses !== undefined) patch.maxUses = input.maxUses === null ? null : validateMaxUses(input.maxUses);
     if (input.metadata !== undefined) patch.metadata = input.metadata === null ? null : validateMetadata(input.metadata);
+    if (input.rateLimit !== undefined) patch.rateLimit = input.rateLimit === null ? null : validateRateLimit(input.rateLimit);
     const current = await find(id, 'update');
     const maxUses = patch.maxUses === undefined ? current.maxUses : (patch.maxUses ?? undefined);
     if (input.refill !== undefined) patch.refill = input.refill === null ? null : validateRefill(input.refill, maxUses);
@@ -197,6 +199,7 @@ export function lifecycle(ctx: LifecycleContext) {
     if (old.metadata !== undefined) fields.metadata = old.metadata;
     if (old.url) fields.url = old.url;
     if (old.refill) fields.refill = old.refill;
+    if (old.rateLimit) fields.rateLimit = old.rateLimit;
     if (old.parentId !== undefined) fields.parentId = old.parentId;
     // the new token first: if the old one's shortening then fails, both work (never neither)
     const { token, info } = await ctx.create(old.kind, fields, at);
@@ -231,6 +234,8 @@ export function lifecycle(ctx: LifecycleContext) {
     const idle = optDuration(opts.idleTimeout, 'idleTimeout');
     if (idle !== undefined && idle !== null) fields.idleTimeout = idle;
     if (opts.metadata !== undefined) fields.metadata = opts.metadata;
+    const rate = opts.rateLimit === undefined ? parent.rateLimit : opts.rateLimit === null ? undefined : validateRateLimit(opts.rateLimit);
+    if (rate) fields.rateLimit = rate;
     return ctx.create('access', fields, at);
   }
 

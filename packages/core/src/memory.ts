@@ -1,6 +1,6 @@
 import { DuplicateTokenError } from './errors';
 import { checkListQuery, sweepInBatches } from './kit/args';
-import { type ConsumePolicy, type ConsumeResult, type ListPage, type ListQuery, type SweepOptions, type TokenStore, applyPatch, bindingMatches, deadAt, satisfiesScopes, sweepable, usesAt } from './store';
+import { type ConsumePolicy, type ConsumeResult, type ListPage, type ListQuery, type SweepOptions, type TokenStore, applyPatch, bindingMatches, deadAt, rateCountAt, satisfiesScopes, sweepable, usesAt } from './store';
 import type { JsonValue, TokenInfo, UrlBinding } from './types';
 
 /** Options of {@link memoryStore} (none yet; kept so options can be added without a break). */
@@ -30,6 +30,8 @@ class Entry {
     readonly parentId: string | undefined,
     readonly disabledAt: number | undefined,
     readonly refill: Readonly<{ every: number }> | undefined,
+    readonly rateLimit: Readonly<{ limit: number; window: number }> | undefined,
+    public rateCount: number | undefined,
   ) {}
 
   static from(r: TokenInfo): Entry {
@@ -39,6 +41,7 @@ class Entry {
       r.expiresAt?.getTime(), r.idleTimeout, r.maxUses, r.uses, r.createdAt.getTime(), r.lastUsedAt?.getTime(),
       r.metadata === undefined ? undefined : structuredClone(r.metadata), r.hint, r.hash, r.parentId,
       r.disabledAt?.getTime(), r.refill ? Object.freeze({ every: r.refill.every }) : undefined,
+      r.rateLimit ? Object.freeze({ limit: r.rateLimit.limit, window: r.rateLimit.window }) : undefined, r.rateCount,
     );
   }
 
@@ -55,6 +58,8 @@ class Entry {
     if (this.parentId !== undefined) out.parentId = this.parentId;
     if (this.disabledAt !== undefined) out.disabledAt = new Date(this.disabledAt);
     if (this.refill !== undefined) out.refill = { every: this.refill.every };
+    if (this.rateLimit !== undefined) out.rateLimit = { limit: this.rateLimit.limit, window: this.rateLimit.window };
+    if (this.rateCount !== undefined) out.rateCount = this.rateCount;
     return out;
   }
 }
@@ -126,10 +131,12 @@ export function memoryStore(_options: MemoryStoreOptions = {}): TokenStore & { r
       if (dead) return { ok: false, reason: dead, record: e.info() };
       if (!bindingMatches(e.url, policy.url)) return { ok: false, reason: 'url_mismatch', record: e.info() };
       if (policy.scopes && !satisfiesScopes(e.scopes, policy.scopes)) return { ok: false, reason: 'insufficient_scope', record: e.info() };
-      if (e.maxUses !== undefined) {
-        e.uses = usesAt(e, t) + 1;
-        if (e.refill !== undefined && (e.lastUsedAt === undefined || e.lastUsedAt < t)) e.lastUsedAt = t;
-      }
+      // both counts are read before lastUsedAt moves (each belongs to the period of the old one)
+      const rate = e.rateLimit === undefined ? 0 : rateCountAt(e, t);
+      if (e.rateLimit !== undefined && rate >= e.rateLimit.limit) return { ok: false, reason: 'rate_limited', record: e.info() };
+      if (e.maxUses !== undefined) e.uses = usesAt(e, t) + 1;
+      if (e.rateLimit !== undefined) e.rateCount = rate + 1;
+      if (((e.maxUses !== undefined && e.refill !== undefined) || e.rateLimit !== undefined) && (e.lastUsedAt === undefined || e.lastUsedAt < t)) e.lastUsedAt = t;
       if (e.lastUsedAt === undefined || t - e.lastUsedAt >= policy.lastUsedResolution) e.lastUsedAt = t;
       return { ok: true, record: e.info() };
     },
@@ -157,6 +164,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): TokenStore & { r
       const next = Entry.from(applyPatch(e.info(), patch));
       next.uses = e.uses;
       next.lastUsedAt = e.lastUsedAt;
+      next.rateCount = e.rateCount;
       byHash.set(next.hash, next);
       byId.set(next.id, next);
       return next.info();

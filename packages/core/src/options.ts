@@ -40,14 +40,14 @@ export interface TokenAccessOptions {
    */
   legacy?: LegacyFormat[];
   defaults?: {
-    /** Access tokens: `expiresIn` @default null (never), `idleTimeout` @default null (none). */
-    access?: { expiresIn?: Duration | null; idleTimeout?: Duration | null };
+    /** Access tokens: `expiresIn` @default null (never), `idleTimeout` @default null (none), `rateLimit` @default null (none). */
+    access?: { expiresIn?: Duration | null; idleTimeout?: Duration | null; rateLimit?: RateLimitOption | null };
     /**
      * URL tokens: `expiresIn` @default '7d', `maxUses` @default 1 (a positive integer or null),
      * `methods` @default ['GET'] (HEAD is opt-in: link previews send it and would spend a
-     * one-time link).
+     * one-time link), `rateLimit` @default null (none).
      */
-    url?: { expiresIn?: Duration | null; maxUses?: number | null; methods?: string[] };
+    url?: { expiresIn?: Duration | null; maxUses?: number | null; methods?: string[]; rateLimit?: RateLimitOption | null };
   };
   /** `lastUsedAt` is written at most once per this interval per token. @default '60s' */
   lastUsedResolution?: Duration | 0;
@@ -115,6 +115,22 @@ export interface CacheOptions {
   downTtl?: Duration | 0;
 }
 
+/**
+ * A per-token rate limit: at most `limit` verifications per `window` (fixed windows counted from
+ * the token's creation; `window` in whole seconds, 1 s to 366 d). Exact across processes on
+ * every store; more are refused as `rate_limited` (429, `Retry-After`, `RateLimit` headers)
+ * without spending a use. See docs/rate-limits.md.
+ *
+ * @example
+ * ```ts
+ * await tokens.issue({ subject: 'u1', name: 'ci', rateLimit: { limit: 5000, window: '1h' } });
+ * ```
+ */
+export interface RateLimitOption {
+  limit: number;
+  window: Duration;
+}
+
 /** Options of `issue`. */
 export interface IssueOptions {
   /** The owner (user id). */
@@ -132,6 +148,8 @@ export interface IssueOptions {
   maxUses?: number | null;
   /** Renew the `maxUses` budget every period (counted from creation). Needs `maxUses`. */
   refill?: { every: Duration };
+  /** At most `limit` verifications per `window`; `null` opts out of the default. @default defaults.access.rateLimit */
+  rateLimit?: RateLimitOption | null;
   metadata?: Record<string, JsonValue>;
 }
 
@@ -157,6 +175,8 @@ export interface IssueUrlOptions {
   idleTimeout?: Duration | null;
   /** Renew the `maxUses` budget every period (counted from creation). Needs `maxUses`. */
   refill?: { every: Duration };
+  /** At most `limit` opens per `window`; `null` opts out of the default. @default defaults.url.rateLimit */
+  rateLimit?: RateLimitOption | null;
   metadata?: Record<string, JsonValue>;
 }
 
@@ -176,6 +196,8 @@ export interface UpdateOptions {
   metadata?: Record<string, JsonValue> | null;
   /** `{ every }` renews the `maxUses` budget each period; `null` stops it. */
   refill?: { every: Duration } | null;
+  /** A new rate limit (the count of the current window is kept); `null` removes it. */
+  rateLimit?: RateLimitOption | null;
 }
 
 /** Options of `rotate`. */
@@ -195,6 +217,8 @@ export interface DeriveOptions {
   /** @default `<parent name> (derived)` */
   name?: string;
   idleTimeout?: Duration | null;
+  /** The child's own rate limit (its own count); `null` for none. @default the parent's rateLimit */
+  rateLimit?: RateLimitOption | null;
   metadata?: Record<string, JsonValue>;
 }
 

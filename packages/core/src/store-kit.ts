@@ -33,6 +33,8 @@ export {
   deadReason,
   deadAt,
   usesAt,
+  rateCountAt,
+  rateState,
   sweepable,
   livenessOf,
   type LivenessFields,

@@ -4,7 +4,7 @@ import type { JsonValue, TokenInfo, TokenKind } from './types';
  * Why a `consume` refused a token. `insufficient_scope` and `url_mismatch` are decided inside
  * the atomic step, so a request that fails them spends no use.
  */
-export type ConsumeRefusal = 'not_found' | 'disabled' | 'expired' | 'exhausted' | 'url_mismatch' | 'insufficient_scope';
+export type ConsumeRefusal = 'not_found' | 'disabled' | 'expired' | 'exhausted' | 'url_mismatch' | 'insufficient_scope' | 'rate_limited';
 
 /**
  * What `consume` must check, besides expiry and the use limit. Built by core; stores only
@@ -70,10 +70,12 @@ export interface RecordPatch {
   disabledAt?: Date | null;
   /** `{ every }` in ms; `null` stops refilling. */
   refill?: { every: number } | null;
+  /** `{ limit, window }` (window in ms); `null` removes the limit. `rateCount` is kept as is. */
+  rateLimit?: { limit: number; window: number } | null;
 }
 
 /** The fields {@link RecordPatch} may name, in one place for every store's encoding. */
-export const PATCHABLE = ['name', 'scopes', 'expiresAt', 'idleTimeout', 'maxUses', 'metadata', 'disabledAt', 'refill'] as const satisfies readonly (keyof RecordPatch)[];
+export const PATCHABLE = ['name', 'scopes', 'expiresAt', 'idleTimeout', 'maxUses', 'metadata', 'disabledAt', 'refill', 'rateLimit'] as const satisfies readonly (keyof RecordPatch)[];
 
 /**
  * The record `update` must produce: `patch` applied to `record` (absent kept, `null` cleared).
@@ -90,7 +92,7 @@ export function applyPatch(record: TokenInfo, patch: RecordPatch): TokenInfo {
     if (!(key in patch) || patch[key] === undefined) continue;
     const value = patch[key];
     if (value === null) delete out[key];
-    else (out as unknown as Record<string, unknown>)[key] = key === 'scopes' ? [...(value as string[])] : key === 'refill' ? { every: (value as { every: number }).every } : value;
+    else (out as unknown as Record<string, unknown>)[key] = key === 'scopes' ? [...(value as string[])] : key === 'refill' ? { every: (value as { every: number }).every } : key === 'rateLimit' ? { limit: (value as { limit: number }).limit, window: (value as { window: number }).window } : value;
   }
   return out;
 }
@@ -183,6 +185,10 @@ export interface LivenessFields {
   uses: number;
   /** `refill.every` in ms, when the budget renews. */
   refill?: { every: number } | undefined;
+  /** `{ limit, window }` (ms), when verifications are rate limited. */
+  rateLimit?: { limit: number; window: number } | undefined;
+  /** Verifications counted in the rate window that holds `lastUsedAt` (absent: 0). */
+  rateCount?: number | undefined;
 }
 
 /**
@@ -200,6 +206,44 @@ export function usesAt(t: LivenessFields, now: number): number {
   if (t.lastUsedAt === undefined) return 0;
   const every = t.refill.every;
   return Math.floor((t.lastUsedAt - t.createdAt) / every) < Math.floor((now - t.createdAt) / every) ? 0 : t.uses;
+}
+
+/**
+ * The verifications that count against `rateLimit.limit` at `now`: `rateCount`, or 0 when `now`
+ * lies in a later rate window than `lastUsedAt` (windows of `rateLimit.window` ms counted from
+ * `createdAt`, as refill periods are: window(t) = floor((t - createdAt) / window)). Every counted
+ * verification of a rate-limited token sets `lastUsedAt` to the later of itself and `now` (it
+ * never moves back), so `rateCount` always belongs to the window of `lastUsedAt`.
+ * Stores compute the same natively.
+ *
+ * @example
+ * ```ts
+ * rateCountAt({ ...fields, rateLimit: { limit: 10, window: 60_000 }, rateCount: 10, lastUsedAt: created + 59_000 }, created + 61_000); // 0
+ * ```
+ */
+export function rateCountAt(t: LivenessFields, now: number): number {
+  if (t.rateLimit === undefined || t.lastUsedAt === undefined) return 0;
+  const w = t.rateLimit.window;
+  return Math.floor((t.lastUsedAt - t.createdAt) / w) < Math.floor((now - t.createdAt) / w) ? 0 : (t.rateCount ?? 0);
+}
+
+/**
+ * The state of a rate-limited token at `now` (after a counted verification, or at a refusal):
+ * how many verifications are left in the current window and when it ends (epoch ms). Undefined
+ * for a token without `rateLimit`. What the `RateLimit` headers and `Retry-After` are built from.
+ *
+ * @example
+ * ```ts
+ * rateState(livenessOf(record), Date.now()); // { limit: 100, window: 60000, remaining: 37, resetAt: 1767225660000 }
+ * ```
+ */
+export function rateState(t: LivenessFields, now: number): { limit: number; window: number; remaining: number; resetAt: number } | undefined {
+  if (t.rateLimit === undefined) return undefined;
+  const { limit, window } = t.rateLimit;
+  // the window that holds the later of now and lastUsedAt (a late request counts against it)
+  const at = Math.max(now, t.lastUsedAt ?? now);
+  const resetAt = t.createdAt + (Math.floor((at - t.createdAt) / window) + 1) * window;
+  return { limit, window, remaining: Math.max(0, limit - rateCountAt(t, now)), resetAt };
 }
 
 /**
@@ -243,6 +287,8 @@ export function livenessOf(record: TokenInfo): LivenessFields {
     maxUses: record.maxUses,
     uses: record.uses,
     refill: record.refill,
+    rateLimit: record.rateLimit,
+    rateCount: record.rateCount,
   };
 }
 
@@ -294,10 +340,12 @@ export function satisfiesScopes(scopes: readonly string[], requirement: NonNulla
  * store must answer and whether it must write. Stores written in Lua, SQL or a query language
  * implement the same rules natively; JavaScript stores can call this directly.
  *
- * Order of checks: disabled → expired → exhausted → url_mismatch → insufficient_scope. A refusal
- * writes nothing. On success a token with `maxUses` counts a use (with `refill`, from 0 when a
- * new period began, and `lastUsedAt` is always set to the later of itself and `now`: it never
- * moves back); `lastUsedAt` is touched when stale.
+ * Order of checks: disabled → expired → exhausted → url_mismatch → insufficient_scope →
+ * rate_limited. A refusal writes nothing (a rate-limited request spends no use). On success a
+ * token with `maxUses` counts a use (with `refill`, from 0 when a new period began), a token with
+ * `rateLimit` counts one in `rateCount` (from 0 when a new window began, see {@link rateCountAt}),
+ * and for either of those `lastUsedAt` is always set to the later of itself and `now` (it never
+ * moves back); otherwise `lastUsedAt` is touched when stale.
  *
  * @example
  * ```ts
@@ -316,14 +364,19 @@ export function evaluateConsume(
   if (dead) return { ok: false, reason: dead };
   if (!bindingMatches(record.url, policy.url)) return { ok: false, reason: 'url_mismatch' };
   if (policy.scopes && !satisfiesScopes(record.scopes, policy.scopes)) return { ok: false, reason: 'insufficient_scope' };
+  const limited = record.rateLimit !== undefined;
+  const rate = limited ? rateCountAt(t, now) : 0;
+  if (limited && rate >= record.rateLimit!.limit) return { ok: false, reason: 'rate_limited' };
   const count = record.maxUses !== undefined;
-  const touch = record.lastUsedAt === undefined || now - record.lastUsedAt.getTime() >= policy.lastUsedResolution || (count && record.refill !== undefined);
+  const touch = record.lastUsedAt === undefined || now - record.lastUsedAt.getTime() >= policy.lastUsedResolution || (count && record.refill !== undefined) || limited;
   if (!count && !touch) return { ok: true, record, write: false };
-  return {
-    ok: true,
-    write: true,
-    // a refilling token's lastUsedAt never moves back (a late request from an earlier period
-    // counts against the later one), or two periods could ping-pong and reset each other
-    record: { ...record, uses: count ? usesAt(t, now) + 1 : record.uses, lastUsedAt: touch ? new Date(Math.max(now, t.lastUsedAt ?? now)) : record.lastUsedAt },
+  const out: TokenInfo = {
+    ...record,
+    uses: count ? usesAt(t, now) + 1 : record.uses,
+    // a refilling or rate-limited token's lastUsedAt never moves back (a late request from an
+    // earlier period counts against the later one), or two periods could ping-pong and reset each other
+    lastUsedAt: touch ? new Date(Math.max(now, t.lastUsedAt ?? now)) : record.lastUsedAt,
   };
+  if (limited) out.rateCount = rate + 1;
+  return { ok: true, write: true, record: out };
 }

@@ -62,6 +62,17 @@ export interface TokenInfo {
    * sets `lastUsedAt`), and a use in a later period starts again from 0.
    */
   refill?: { every: number };
+  /**
+   * At most `limit` verifications per `window` ms (fixed windows counted from `createdAt`); more
+   * are refused as `rate_limited` (429) without spending a use. Exact across processes: counted
+   * in the store's atomic step. See docs/rate-limits.md.
+   */
+  rateLimit?: { limit: number; window: number };
+  /**
+   * Verifications counted in the rate window that holds `lastUsedAt` (every counted verification
+   * of a rate-limited token sets `lastUsedAt`). Absent until the first one.
+   */
+  rateCount?: number;
   /** Prefix and the first 4 random characters, for UIs: `tka_Ab3x`. */
   hint: string;
   /** The stored hash (SHA-256 hex, or `<keyId>:<HMAC hex>` with a pepper). Not a credential. */
@@ -79,6 +90,7 @@ export type VerifyErrorCode =
   | 'url_mismatch'
   | 'insufficient_scope'
   | 'disabled'
+  | 'rate_limited'
   | 'unavailable';
 
 /**
@@ -87,19 +99,33 @@ export type VerifyErrorCode =
  */
 export interface VerifyError {
   code: VerifyErrorCode;
-  /** HTTP status: 400, 401, 403 or 503. */
-  status: 400 | 401 | 403 | 503;
-  /** The RFC 6750 / 6749 error code for the response body. */
-  error: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'unauthorized' | 'temporarily_unavailable';
+  /** HTTP status: 400, 401, 403, 429 or 503. */
+  status: 400 | 401 | 403 | 429 | 503;
+  /** The RFC 6750 / 6749 error code for the response body (`rate_limited` for a 429). */
+  error: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'unauthorized' | 'rate_limited' | 'temporarily_unavailable';
   message: string;
   /** The `WWW-Authenticate` header value, where the response needs one. */
   wwwAuthenticate?: string;
   /** The scopes that were required, for `insufficient_scope`. */
   scopes?: string[];
+  /** Seconds until a retry can succeed, for `rate_limited` (also in `headers`). */
+  retryAfter?: number;
+  /**
+   * Extra response headers every adapter sends with this error: for `rate_limited`,
+   * `Retry-After`, `RateLimit` and `RateLimit-Policy` (draft-ietf-httpapi-ratelimit-headers).
+   */
+  headers?: Record<string, string>;
 }
 
 /** The result of `verify`, `verifyUrl` and `authenticate`. */
-export type VerifyResult = { ok: true; token: TokenInfo } | { ok: false; error: VerifyError };
+export type VerifyResult =
+  | {
+      ok: true;
+      token: TokenInfo;
+      /** For a rate-limited token: the `RateLimit` and `RateLimit-Policy` headers to send with the response. */
+      headers?: Record<string, string>;
+    }
+  | { ok: false; error: VerifyError };
 
 /** How several scopes combine: all of them, or any one. */
 export type ScopeMode = 'all' | 'any';

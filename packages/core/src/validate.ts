@@ -75,3 +75,19 @@ export function validateRefill(refill: unknown, maxUses: number | undefined): { 
   if (maxUses === undefined) throw invalid('refill needs maxUses (the budget it renews)');
   return { every };
 }
+
+/** The longest rate window: a year (longer is a use limit, `maxUses`, not a rate). */
+const MAX_RATE_WINDOW = 366 * 24 * 3600 * 1000;
+
+/**
+ * A `rateLimit` option: `{ limit, window }`, an integer limit of 1 to 1,000,000,000 verifications
+ * per window, a duration of 1 s to 366 d (whole seconds, so the `RateLimit` headers are exact).
+ */
+export function validateRateLimit(rate: unknown, what = 'rateLimit'): { limit: number; window: number } {
+  if (!rate || typeof rate !== 'object' || !('limit' in rate) || !('window' in rate)) throw invalid(`${what} must be { limit, window }`);
+  const { limit, window } = rate as { limit: unknown; window: Duration };
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1_000_000_000) throw invalid(`${what}.limit must be an integer from 1 to 1000000000`);
+  const ms = parseDuration(window, `${what}.window`);
+  if (ms < 1000 || ms > MAX_RATE_WINDOW || ms % 1000 !== 0) throw invalid(`${what}.window must be whole seconds from 1s to 366d`);
+  return { limit, window: ms };
+}
