@@ -7,7 +7,7 @@ import type { JsonValue, TokenInfo, UrlBinding } from './types';
 export type MemoryStoreOptions = Record<string, never>;
 
 /**
- * The stored form: one fixed shape, times as epoch ms, arrays frozen. Keeps the hot path
+ * The stored form: one fixed shape, times as epoch ms, arrays private (never handed out). Keeps the hot path
  * monomorphic and allocation-free until the record is handed out.
  */
 class Entry {
@@ -35,9 +35,11 @@ class Entry {
   ) {}
 
   static from(r: TokenInfo): Entry {
-    const url = r.url ? Object.freeze({ ...r.url, methods: Object.freeze([...r.url.methods]) as string[] }) : undefined;
+    // private copies, never handed out (not frozen: V8 takes slow paths on frozen arrays'
+    // includes/slice, and scope checks run on every verify)
+    const url = r.url ? { ...r.url, methods: [...r.url.methods] } : undefined;
     return new Entry(
-      r.id, r.kind, r.subject, r.name, Object.freeze([...r.scopes]), url,
+      r.id, r.kind, r.subject, r.name, [...r.scopes], url,
       r.expiresAt?.getTime(), r.idleTimeout, r.maxUses, r.uses, r.createdAt.getTime(), r.lastUsedAt?.getTime(),
       r.metadata === undefined ? undefined : structuredClone(r.metadata), r.hint, r.hash, r.parentId,
       r.disabledAt?.getTime(), r.refill ? Object.freeze({ every: r.refill.every }) : undefined,
@@ -45,21 +47,47 @@ class Entry {
     );
   }
 
-  /** A fresh public record: callers may change it without touching the store. */
-  info(): TokenInfo {
-    const out: TokenInfo = { id: this.id, kind: this.kind, name: this.name, scopes: this.scopes.slice(), uses: this.uses, createdAt: new Date(this.createdAt), hint: this.hint, hash: this.hash };
+  /**
+   * The public record's primitive fields in their final shape, built once per version of the
+   * entry (a counted use or a touch drops it): `info()` is then one shape-preserving spread plus
+   * the fresh Dates and arrays a caller may change. Copying the record out was a fifth of a verify.
+   */
+  private tpl: TokenInfo | undefined;
+
+  /** Drops the template after a write to `uses`, `lastUsedAt` or `rateCount`. */
+  changed(): void {
+    this.tpl = undefined;
+  }
+
+  private template(): TokenInfo {
+    const out: TokenInfo = { id: this.id, kind: this.kind, name: this.name, scopes: this.scopes as string[], uses: this.uses, createdAt: new Date(this.createdAt), hint: this.hint, hash: this.hash };
     if (this.subject !== undefined) out.subject = this.subject;
-    if (this.url !== undefined) out.url = { ...this.url, methods: this.url.methods.slice() };
+    if (this.url !== undefined) out.url = this.url as UrlBinding;
     if (this.expiresAt !== undefined) out.expiresAt = new Date(this.expiresAt);
     if (this.idleTimeout !== undefined) out.idleTimeout = this.idleTimeout;
     if (this.maxUses !== undefined) out.maxUses = this.maxUses;
     if (this.lastUsedAt !== undefined) out.lastUsedAt = new Date(this.lastUsedAt);
-    if (this.metadata !== undefined) out.metadata = structuredClone(this.metadata);
+    if (this.metadata !== undefined) out.metadata = this.metadata;
     if (this.parentId !== undefined) out.parentId = this.parentId;
+    if (this.disabledAt !== undefined) out.disabledAt = new Date(this.disabledAt);
+    if (this.refill !== undefined) out.refill = this.refill;
+    if (this.rateLimit !== undefined) out.rateLimit = this.rateLimit;
+    if (this.rateCount !== undefined) out.rateCount = this.rateCount;
+    return (this.tpl = out);
+  }
+
+  /** A fresh public record: callers may change it without touching the store. */
+  info(): TokenInfo {
+    const out: TokenInfo = { ...(this.tpl ?? this.template()) };
+    out.scopes = [...this.scopes];
+    out.createdAt = new Date(this.createdAt);
+    if (this.url !== undefined) out.url = { ...this.url, methods: [...this.url.methods] };
+    if (this.expiresAt !== undefined) out.expiresAt = new Date(this.expiresAt);
+    if (this.lastUsedAt !== undefined) out.lastUsedAt = new Date(this.lastUsedAt);
+    if (this.metadata !== undefined) out.metadata = structuredClone(this.metadata);
     if (this.disabledAt !== undefined) out.disabledAt = new Date(this.disabledAt);
     if (this.refill !== undefined) out.refill = { every: this.refill.every };
     if (this.rateLimit !== undefined) out.rateLimit = { limit: this.rateLimit.limit, window: this.rateLimit.window };
-    if (this.rateCount !== undefined) out.rateCount = this.rateCount;
     return out;
   }
 }
@@ -134,6 +162,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): TokenStore & { r
       // both counts are read before lastUsedAt moves (each belongs to the period of the old one)
       const rate = e.rateLimit === undefined ? 0 : rateCountAt(e, t);
       if (e.rateLimit !== undefined && rate >= e.rateLimit.limit) return { ok: false, reason: 'rate_limited', record: e.info() };
+      if (e.maxUses !== undefined || e.rateLimit !== undefined || e.lastUsedAt === undefined || t - e.lastUsedAt >= policy.lastUsedResolution) e.changed();
       if (e.maxUses !== undefined) e.uses = usesAt(e, t) + 1;
       if (e.rateLimit !== undefined) e.rateCount = rate + 1;
       if (((e.maxUses !== undefined && e.refill !== undefined) || e.rateLimit !== undefined) && (e.lastUsedAt === undefined || e.lastUsedAt < t)) e.lastUsedAt = t;
