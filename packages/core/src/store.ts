@@ -331,8 +331,18 @@ export function bindingMatches(binding: TokenInfo['url'], url: ConsumePolicy['ur
  * ```
  */
 export function satisfiesScopes(scopes: readonly string[], requirement: NonNullable<ConsumePolicy['scopes']>): boolean {
-  const held = (list: string[]) => list.some((s) => scopes.includes(s));
-  return requirement.mode === 'all' ? requirement.anyOf.every(held) : requirement.anyOf.some(held);
+  // loops, not every/some with closures: this runs on every verify with a scope requirement
+  const lists = requirement.anyOf;
+  const all = requirement.mode === 'all';
+  for (let i = 0; i < lists.length; i++) {
+    if (holdsOneOf(scopes, lists[i]!) !== all) return !all;
+  }
+  return all;
+}
+
+function holdsOneOf(scopes: readonly string[], list: readonly string[]): boolean {
+  for (let i = 0; i < list.length; i++) if (scopes.includes(list[i]!)) return true;
+  return false;
 }
 
 /**
