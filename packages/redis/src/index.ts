@@ -63,8 +63,8 @@ export interface RedisStoreOptions {
   timeout?: Duration;
   /**
    * Serve `consume` from a plain `GET` when nothing must be written (an unlimited token whose
-   * `lastUsedAt` is fresh, or a refusal), and run the atomic script only when a use must be
-   * counted or `lastUsedAt` touched. `false` always runs the script (one round trip for every
+   * `lastUsedAt` is fresh, or a refusal, a full rate window included), and run the atomic script
+   * only when a use or a rate-limited verification must be counted or `lastUsedAt` touched. `false` always runs the script (one round trip for every
    * token, but an EVALSHA costs more than a GET). @default true
    */
   readFirst?: boolean;
@@ -111,7 +111,8 @@ const updateScript = script(UPDATE);
  * `findById`, `list` and `revokeById` see it. A disabled token (`disabledAt`) is refused first,
  * from the read-first `GET` or in the script, and a refilling token (`refill`) renews its budget
  * inside the script, so it is counted exactly across a period boundary and never deleted as
- * used up.
+ * used up. A rate-limited token (`rateLimit`) is counted in the same script (exact across
+ * processes and Cluster clients); a full window is refused from the read-first `GET` alone.
  *
  * @example
  * ```ts

@@ -7,7 +7,7 @@ import { TokenAccessError, type TokenKind, storeMessage } from '@tokenaccess/cor
  *
  * | key                      | type   | holds                                                          | TTL                   |
  * |--------------------------|--------|----------------------------------------------------------------|-----------------------|
- * | `tka:t:{<hash>}`         | string | the record: `<uses>|<lastUsedAt>|<json>` (truth)               | PXAT its deadline (1) |
+ * | `tka:t:{<hash>}`         | string | the record: `<uses>|<lastUsedAt>|[<rateCount>|]<json>` (truth) | PXAT its deadline (1) |
  * | `tka:i:<n>`              | hash   | id → compact hash (`?<s>:<hash>` until the insert is done); n = fnv(id) mod 16384 | none |
  * | `tka:s:{<subject>}`      | zset   | the subject's tokens, by id (`<id>\0<kind>`)                   | none                  |
  * | `tka:p:{<parentId>}`     | zset   | the tokens derived from that token, by id (same members)       | none                  |

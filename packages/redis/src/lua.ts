@@ -2,20 +2,27 @@
  * The Lua scripts. Each one touches a single key (the token key `t:{hash}`, or for the
  * compare-and-set scripts one id-map bucket `i:<n>`, or a v1 id key `i:{id}`), so it is atomic on a standalone Redis and on a
  * Cluster alike. They read the record format of `record.ts`:
- * `<uses>|<lastUsedAt>|<json>`: `consume` rewrites only the two leading fields, `update` only
- * the JSON.
+ * `<uses>|<lastUsedAt>|[<rateCount>|]<json>`: `consume` rewrites only the leading fields,
+ * `update` only the JSON.
  */
 
-// Parses KEYS[1]'s value into locals v, uses, last, body, r (nil v when the key is missing).
+// Parses KEYS[1]'s value into locals v, uses, last, rc (rateCount, nil until counted), body, r
+// (nil v when the key is missing). The body starts with '{'; anything else there is rateCount.
 const READ = `
 local v = redis.call('GET', KEYS[1])
-local uses, last, body, r
+local uses, last, rc, body, r
 if v then
   local p1 = string.find(v, '|', 1, true)
   local p2 = string.find(v, '|', p1 + 1, true)
   uses = tonumber(string.sub(v, 1, p1 - 1))
   last = tonumber(string.sub(v, p1 + 1, p2 - 1))
-  body = string.sub(v, p2 + 1)
+  if string.byte(v, p2 + 1) == 123 then
+    body = string.sub(v, p2 + 1)
+  else
+    local p3 = string.find(v, '|', p2 + 1, true)
+    rc = tonumber(string.sub(v, p2 + 1, p3 - 1))
+    body = string.sub(v, p3 + 1)
+  end
   r = cjson.decode(body)
 end
 -- usesAt of core: the uses that count at now; a refilling token (r.r = refill.every) starts
@@ -25,6 +32,13 @@ local function used(now)
   if not last then return 0 end
   if math.floor((last - r.c) / r.r) < math.floor((now - r.c) / r.r) then return 0 end
   return uses
+end
+-- rateCountAt of core: the verifications counted in the rate window of now (r.q = limit, r.w =
+-- window ms): rc, or 0 when now lies in a later window than the last use (windows from createdAt)
+local function rated(now)
+  if not last then return 0 end
+  if math.floor((last - r.c) / r.w) < math.floor((now - r.c) / r.w) then return 0 end
+  return rc or 0
 end
 -- deadAt of core: expired (absolute, then idle) before exhausted
 local function dead(now)
@@ -70,6 +84,9 @@ end
  *
  * A refilling token (`r`) counts from 0 in a new period (`used`, core's `usesAt`), inside this
  * one script, so the count stays exact however many consumes race across a period boundary.
+ * A rate-limited token (`q`, `w`) is refused `rate_limited` last, after the scope check, when
+ * its window is full (`rated`, core's `rateCountAt`), writing nothing; otherwise it counts one
+ * in `rateCount` and always sets `lastUsedAt` (never back), in the same write as the use.
  *
  * The use that exhausts a token keeps its record (the tombstone): later calls answer `exhausted`,
  * as on every store, until Redis's TTL or `sweep` removes it. Its TTL is core's `purgeAt`: its
@@ -110,14 +127,24 @@ if ARGV[8] ~= '' then
   end
   if not pass then return {'insufficient_scope', v} end
 end
+local limited = r.q ~= nil
+local rate = 0
+if limited then
+  rate = rated(now)
+  if rate >= r.q then return {'rate_limited', v} end
+end
 local count = r.x ~= nil
--- a refilling counted token records every use: its lastUsedAt says which period uses counts
-local touch = (last == nil) or (now - last >= tonumber(ARGV[2])) or (count and r.r ~= nil)
+-- a refilling counted token records every use: its lastUsedAt says which period uses counts;
+-- a rate-limited one likewise says which window rateCount counts
+local touch = (last == nil) or (now - last >= tonumber(ARGV[2])) or (count and r.r ~= nil) or limited
 if (not count) and (not touch) then return {'ok', v} end
 if count then uses = used(now) + 1 end
+if limited then rc = rate + 1 end
 -- lastUsedAt never moves back (a late use from an earlier period counts against the later one)
 if touch and ((last == nil) or now > last) then last = now end
-local nv = string.format('%.0f|%.0f|', uses, last) .. body
+local nv = string.format('%.0f|%.0f|', uses, last)
+if rc then nv = nv .. string.format('%.0f|', rc) end
+nv = nv .. body
 save(nv, ARGV[10], ARGV[11])
 if count and (not r.r) and uses >= r.x then return {'ok_spent', nv} end
 return {'ok', nv}
@@ -125,8 +152,8 @@ return {'ok', nv}
 
 /**
  * `update`: replaces the body (the JSON) of the record with id ARGV[1] by ARGV[3] when it is
- * still ARGV[2] (what the client read and patched with core's `applyPatch`), keeping `uses` and
- * `lastUsedAt` as they are now, and re-sets the TTL (core's `purgeAt`, grace ARGV[4], tombstone
+ * still ARGV[2] (what the client read and patched with core's `applyPatch`), keeping `uses`,
+ * `lastUsedAt` and `rateCount` as they are now, and re-sets the TTL (core's `purgeAt`, grace ARGV[4], tombstone
  * ARGV[5] ms). Returns `{ 'ok', value }`, `{ 'changed', value }` (another update came first:
  * patch this value and try again) or `{ 'not_found' }`. The patch is applied in the client, not
  * here, because cjson would rewrite the JSON (numbers rounded to 14 digits, `[]` as `{}`);

@@ -1,5 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createTokenAccess } from '@tokenaccess/core';
 import { Redis } from 'ioredis';
 import type { Cluster } from 'ioredis';
@@ -7,59 +5,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { redisStore } from '@tokenaccess/redis';
 import { type TestCluster, useCluster } from './cluster';
 import { REDIS_URL, clientOptions, dropPrefix, randomPrefix } from './servers';
+import { total as sum, verifyInProcesses } from './verify-workers';
 
 // Atomicity across processes, not just across promises of one event loop.
-const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const keyPrefix = randomPrefix();
-
-function worker(token: string, parallel: number, clusterNodes?: TestCluster['nodes'], clock?: number, rounds = 1): { child: ChildProcess; ready: Promise<void>; done: Promise<Record<string, number>> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', here('./workers/verify-worker.ts')], {
-    env: {
-      ...process.env,
-      TSX_TSCONFIG_PATH: here('./workers/tsconfig.json'),
-      REDIS_URL,
-      ...(clusterNodes ? { CLUSTER_NODES: JSON.stringify(clusterNodes) } : {}),
-      KEY_PREFIX: keyPrefix,
-      TOKEN: token,
-      PARALLEL: String(parallel),
-      ...(clock !== undefined ? { CLOCK: String(clock) } : {}),
-      ROUNDS: String(rounds),
-    },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  let out = '';
-  let onReady: () => void;
-  const ready = new Promise<void>((resolve) => (onReady = resolve));
-  child.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-    if (out.includes('ready\n')) onReady();
-  });
-  const done = new Promise<Record<string, number>>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`worker exited with ${code}: ${out}`));
-      resolve(JSON.parse(out.split('\n').filter(Boolean).pop()!) as Record<string, number>);
-    });
-  });
-  return { child, ready, done };
-}
 
 /**
  * Runs 4 workers (100 verifies each, in `rounds` parallel rounds, worker i with clock
  * `clocks[i]`) and returns the count per code.
  */
 async function fourWorkers(token: string, clusterNodes?: TestCluster['nodes'], clocks: (number | undefined)[] = [], rounds = 1) {
-  const workers = Array.from({ length: 4 }, (_, i) => worker(token, 100, clusterNodes, clocks[i], rounds));
-  try {
-    await Promise.all(workers.map((w) => w.ready));
-    for (const w of workers) w.child.stdin!.write('go\n');
-    const counts = await Promise.all(workers.map((w) => w.done));
-    const total = (code: string) => counts.reduce((n, c) => n + (c[code] ?? 0), 0);
-    expect(counts.reduce((n, c) => n + Object.values(c).reduce((a, b) => a + b, 0), 0)).toBe(400);
-    return total;
-  } finally {
-    for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
-  }
+  const counts = await verifyInProcesses({ token, keyPrefix, parallel: 100, rounds, clocks, ...(clusterNodes ? { clusterNodes } : {}) });
+  expect(counts.reduce((n, c) => n + Object.values(c).reduce((a, b) => a + b, 0), 0)).toBe(400);
+  return (code: string) => sum(counts, code);
 }
 
 async function fourProcesses(client: Redis | Cluster, clusterNodes?: TestCluster['nodes']) {
