@@ -25,6 +25,8 @@ export interface Seed {
   /** A link exchanged for a session by the proxy (/shared/s1), and one by a route handler, behind a confirm page. */
   sharedPage: string;
   sharedFile: string;
+  /** A reader token with a rate limit of 2 verifications an hour. */
+  metered: string;
 }
 
 export async function seed(file: string): Promise<void> {
@@ -45,6 +47,7 @@ export async function seed(file: string): Promise<void> {
   const sharePageResumeRaw = await tokens.issueUrl({ url: '/share/résumé?lang=fr', expiresIn: '1h', maxUses: 3 });
   const sharedPage = await tokens.issueUrl({ url: '/shared/s1', subject: 'reader@example.com', scopes: ['reports:read'], expiresIn: '1h' });
   const sharedFile = await tokens.issueUrl({ url: '/api/shared-files/notes.txt', expiresIn: '1h' });
+  const metered = await tokens.issue({ subject: 'metered', name: 'metered', scopes: ['reports:read'], rateLimit: { limit: 2, window: '1h' } });
   const out: Seed = {
     reader: reader.token,
     admin: admin.token,
@@ -62,6 +65,7 @@ export async function seed(file: string): Promise<void> {
     sharePageResumeRaw: sharePageResumeRaw.url,
     sharedPage: sharedPage.url,
     sharedFile: sharedFile.url,
+    metered: metered.token,
   };
   await writeFile(file, JSON.stringify(out), { mode: 0o600 });
 }

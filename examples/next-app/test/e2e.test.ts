@@ -172,6 +172,24 @@ describe('proxy.ts', () => {
     expect(again.status).toBe(401);
     expect(again.headers.get('www-authenticate')).toContain('error="invalid_token"');
   });
+
+  it('a rate-limited token: the handler counts it and sends RateLimit; once the window is full the proxy answers 429', async () => {
+    for (const remaining of [1, 0]) {
+      const res = await get('/api/reports', bearer(seed.metered));
+      expect(res.status).toBe(200);
+      expect(res.headers.get('ratelimit-policy')).toBe('"token";q=2;w=3600');
+      expect(res.headers.get('ratelimit')).toMatch(new RegExp(`^"token";r=${remaining};t=\\d+$`));
+    }
+    const refused = await get('/api/reports', bearer(seed.metered));
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('ratelimit-policy')).toBe('"token";q=2;w=3600');
+    const reset = Number(/^"token";r=0;t=(\d+)$/.exec(refused.headers.get('ratelimit') ?? '')?.[1]);
+    expect(reset).toBeGreaterThan(0);
+    expect(reset).toBeLessThanOrEqual(3600);
+    expect(refused.headers.get('retry-after')).toBe(String(reset));
+    expect(refused.headers.get('www-authenticate')).toBeNull();
+    expect(await refused.json()).toEqual({ error: 'rate_limited', message: expect.any(String) });
+  });
 });
 
 describe('share links', () => {

@@ -1,6 +1,6 @@
 import { type AuthenticateOptions, type RequestLike, TokenAccessError, type VerifyError, type VerifyResult, validateScopes, verifyError } from '@tokenaccess/core';
 import type { Middleware } from 'koa';
-import { type AuthMarker, MARKER, respondTokenError } from './respond';
+import { type AuthMarker, MARKER, respondTokenError, setKeptHeaders } from './respond';
 import { requestUrl } from './request-url';
 import type { TokenAuthOptions, TokenContext, TokenState } from './types';
 
@@ -10,8 +10,10 @@ const msg = (text: string) => `[tokenaccess] [koa] ${text}`;
  * Verifies the request's Bearer token (and, with `urlTokens`, a share-link token in its query)
  * and puts the verified `TokenInfo` on `ctx.state.token`. A refusal is answered with core's
  * RFC 6750 status, `WWW-Authenticate` header and JSON body `{ error, message }`; a failing
- * store answers 503 `unavailable`, never a 500. Mount it on the app, on a router group
- * (`router.use(tokenAuth(…))`) or on a single route.
+ * store answers 503 `unavailable`, never a 500. A token with a `rateLimit` gets the `RateLimit`
+ * and `RateLimit-Policy` headers on the response (also when a later middleware throws), and
+ * once its window is full a 429 `rate_limited` with `Retry-After`, spending no use. Mount it on
+ * the app, on a router group (`router.use(tokenAuth(…))`) or on a single route.
  *
  * @example
  * ```ts
@@ -77,6 +79,9 @@ export function tokenAuth<User = unknown, Key extends string = 'token', Passthro
       result = { ok: false, error: verifyError('unavailable', { realm: tokens.realm }) };
     }
     if (!result.ok) return fail(ctx, result.error, next);
+    // a rate-limited token: its `RateLimit` headers go on whatever answers this request (the use
+    // is counted now), an error thrown further down included
+    if (result.headers) setKeptHeaders(ctx, result.headers);
     state[key] = result.token;
     // a share link's opener is a guest, not its issuer: owners load for the kinds asked for only
     if (loadSubject && result.token.subject !== undefined && subjectKinds.has(result.token.kind)) {

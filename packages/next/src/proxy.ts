@@ -83,7 +83,10 @@ export interface TokenProxyOptions {
    * @default false
    */
   forward?: boolean | ForwardHeaders;
-  /** Builds the response for a refused request. @default core's RFC 6750 `toResponse(error)` */
+  /**
+   * Builds the response for a refused request; send `error.headers` with it (`Retry-After` and
+   * the `RateLimit` headers of a 429). @default core's RFC 6750 `toResponse(error)`
+   */
   onError?: (error: VerifyError, request: NextRequest) => Response | Promise<Response>;
   /**
    * Continues the chain for a request that may pass, with the sanitised request headers (and the
@@ -105,7 +108,9 @@ const ALL_BUT_OPTIONS = (m: string) => m !== 'OPTIONS';
  * `requireToken`, `verifyPageToken`), as Next's own guidance asks since CVE-2025-29927 showed
  * a middleware can be skipped. Nothing is spent here: Bearer tokens are checked without
  * counting a use (`check`), URL tokens are format-checked and verified (spent) only by the
- * handler.
+ * handler. Nor is a rate limit counted: a token whose window is already full is refused here
+ * with core's 429 (`Retry-After`, `RateLimit`, `RateLimit-Policy`); otherwise the handler's
+ * verification counts it and sends the `RateLimit` headers.
  *
  * Rules match the path as Next routes it: `request.nextUrl.pathname` (dot segments already
  * resolved by Next), each segment percent-decoded except an encoded `/` (`/api/%61dmin` is

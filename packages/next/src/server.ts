@@ -27,7 +27,8 @@ export interface RequireTokenOptions extends ServerTokenOptions {
 
 /**
  * Thrown by {@link requireToken} when the request carries no acceptable token and no Next
- * interrupt applies. `error` is core's verification error (`code`, `status`, `message`).
+ * interrupt applies. `error` is core's verification error (`code`, `status`, `message`; for a
+ * 429 `rate_limited`, `headers` with `Retry-After` and the `RateLimit` headers).
  *
  * It is a refusal, not a misuse, so it is not a `TokenAccessError` (whose codes name bad input
  * and failing stores: every setup error of this package is one). It carries the same
@@ -68,7 +69,9 @@ export class TokenRequiredError extends Error {
  * verification through React's `cache()` (per request and token source), so a layout and its
  * page, or `generateMetadata` and the page, spend one use of a limited token, not two; each
  * call's own `scopes` are checked on that token. Outside a render (route handlers, Server
- * Actions) React keeps no per-request cache and each call verifies: call it once there. A
+ * Actions) React keeps no per-request cache and each call verifies: call it once there. For a
+ * rate-limited token the result carries `headers` (`RateLimit`, `RateLimit-Policy`) for a route
+ * handler to send. A
  * custom `getToken` is told apart by identity, so define it once (or bind it with
  * {@link createNextAuth}) rather than inline per call.
  *
