@@ -38,6 +38,7 @@ export function toDocument(record: TokenInfo): TokenDocument {
   const doc: TokenDocument = { _id: id, ...fields };
   if (metadata !== undefined) doc.metadata = JSON.stringify(metadata);
   if (record.refill !== undefined) doc.refill = { every: record.refill.every };
+  if (record.rateLimit !== undefined) doc.rateLimit = { limit: record.rateLimit.limit, window: record.rateLimit.window };
   const purge = purgeAt(record);
   if (purge !== undefined) doc.purgeAt = new Date(purge);
   if (isUsedUp(record)) doc.usedUp = true;
@@ -61,8 +62,13 @@ export function fromDocument(doc: TokenDocument): TokenInfo {
 /** An aggregation expression: whether `field` (`'$name'`) is absent. */
 export const missing = (field: string): Document => ({ $eq: [{ $type: field }, 'missing'] });
 
-/** A refill period of `date` (`floor((date - createdAt) / refill.every)`), as core's `usesAt` counts them. */
-const period = (date: Date | string): Document => ({ $floor: { $divide: [{ $subtract: [date, '$createdAt'] }, '$refill.every'] } });
+/**
+ * The fixed period of `date` (`floor((date - createdAt) / size)`) for a period length `size` (a
+ * field path): refill periods (`'$refill.every'`, core's `usesAt`) and rate windows
+ * (`'$rateLimit.window'`, core's `rateCountAt`) are both counted from `createdAt`.
+ */
+const periodOf = (date: Date | string, size: string): Document => ({ $floor: { $divide: [{ $subtract: [date, '$createdAt'] }, size] } });
+const period = (date: Date | string): Document => periodOf(date, '$refill.every');
 
 /**
  * An aggregation expression: the uses that count against `maxUses` at `now` (core's `usesAt`):
@@ -73,6 +79,19 @@ export const effectiveUses = (now: Date): Document => ({
     { $and: [{ $not: [missing('$refill')] }, { $or: [missing('$lastUsedAt'), { $lt: [period('$lastUsedAt'), period(now)] }] }] },
     0,
     '$uses',
+  ],
+});
+
+/**
+ * An aggregation expression: the verifications that count against `rateLimit.limit` at `now`
+ * (core's `rateCountAt`): `rateCount` (absent: 0), or 0 when the token was never used or `now`
+ * lies in a later rate window than `lastUsedAt`. Meaningful only where `rateLimit` is present.
+ */
+export const effectiveRate = (now: Date): Document => ({
+  $cond: [
+    { $or: [missing('$lastUsedAt'), { $lt: [periodOf('$lastUsedAt', '$rateLimit.window'), periodOf(now, '$rateLimit.window')] }] },
+    0,
+    { $ifNull: ['$rateCount', 0] },
   ],
 });
 

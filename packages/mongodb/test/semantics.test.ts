@@ -9,8 +9,10 @@ import { patchUpdate } from '../src/update';
 import { randomName, useClient } from './helpers';
 
 /**
- * The `findOneAndUpdate` of `consume` against the reference: for random records (disabled and
- * refilling ones among them), policies and instants (refill period boundaries among them), the filter matches exactly when `evaluateConsume` accepts, and the update pipeline
+ * The `findOneAndUpdate` of `consume` against the reference: for random records (disabled,
+ * refilling and rate-limited ones among them, and ones keeping a `rateCount` without a limit),
+ * policies and instants (refill period and rate window boundaries among them), the filter matches
+ * exactly when `evaluateConsume` accepts, and the update pipeline
  * leaves exactly the record `evaluateConsume` returns (with `purgeAt` where core's `purgeAt()` puts
  * it, a used-up token's tombstone included, and `usedUp` exactly when it is used up for good:
  * never on a refilling token).
@@ -44,6 +46,8 @@ const recordArb = fc
     url: opt(fc.record({ canonical: fc.constantFrom('/x', '/y'), methods: subset(METHODS, 1), origin: opt(fc.constantFrom('https://a.test', 'https://b.test')) })),
     disabled: fc.integer({ min: 0, max: 9 }).map((n) => n < 2),
     refill: opt(fc.constantFrom(7 * MIN, 20 * MIN, HOUR)),
+    rateLimit: opt(fc.record({ limit: fc.integer({ min: 1, max: 3 }), window: fc.constantFrom(7 * MIN, 20 * MIN, HOUR) })),
+    rateCount: opt(fc.integer({ min: 0, max: 4 })),
   })
   .map((g): TokenInfo => {
     const r = baseRecord({ createdAt: new Date(T0), uses: g.uses, scopes: g.scopes });
@@ -53,6 +57,8 @@ const recordArb = fc
     if (g.maxUses !== undefined) r.maxUses = g.maxUses;
     if (g.disabled) r.disabledAt = new Date(T0 - MIN);
     if (g.refill !== undefined) r.refill = { every: g.refill };
+    if (g.rateLimit !== undefined) r.rateLimit = g.rateLimit;
+    if (g.rateCount !== undefined) r.rateCount = g.rateCount;
     if (g.url) {
       r.kind = 'url';
       r.url = { url: `https://a.test${g.url.canonical}`, canonical: g.url.canonical, methods: g.url.methods, ...(g.url.origin ? { origin: g.url.origin } : {}) };
@@ -81,6 +87,8 @@ function nowArb(record: TokenInfo, policy: ConsumePolicy): fc.Arbitrary<Date> {
   if (record.idleTimeout !== undefined) edges.push(since + record.idleTimeout);
   // the refill period boundaries around the last use
   if (record.refill) for (let k = 0; k < 4; k++) edges.push(record.createdAt.getTime() + (Math.floor((since - record.createdAt.getTime()) / record.refill.every) + k) * record.refill.every);
+  // the rate window boundaries around the last use (a window before it too: a late request)
+  if (record.rateLimit) for (let k = -1; k < 3; k++) edges.push(record.createdAt.getTime() + (Math.floor((since - record.createdAt.getTime()) / record.rateLimit.window) + k) * record.rateLimit.window);
   const near = edges.flatMap((t) => [t - 1, t, t + 1]);
   return fc.oneof(fc.integer({ min: 0, max: 4 * HOUR }).map((ms) => T0 + ms), fc.constantFrom(...near)).map((t) => new Date(t));
 }
@@ -131,6 +139,7 @@ const patchArb: fc.Arbitrary<RecordPatch> = fc.record(
     metadata: fc.option(fc.constantFrom<Record<string, JsonValue>>({ a: 1 }, { '$b.c': ['$d'] })),
     disabledAt: fc.option(fc.constant(new Date(T0 + MIN))),
     refill: fc.option(fc.constantFrom(7 * MIN, HOUR).map((every) => ({ every }))),
+    rateLimit: fc.option(fc.record({ limit: fc.integer({ min: 1, max: 5 }), window: fc.constantFrom(MIN, 366 * 24 * HOUR) })),
   },
   { requiredKeys: [] },
 );

@@ -171,6 +171,29 @@ describe('documents', () => {
     expect(await doc()).not.toHaveProperty('disabledAt');
   });
 
+  it('stores rateLimit as { limit, window } only and rateCount as a number; update: null removes the limit and keeps the count', async () => {
+    const store = await freshStore();
+    const year = 366 * 86_400_000; // beyond int32: stored as a double, read back exactly
+    const r = record({ rateLimit: { limit: 2, window: year, extra: 1 } as never });
+    await store.insert(r);
+    const doc = () => store.collection.findOne({ _id: r.id });
+    expect((await doc())?.rateLimit).toEqual({ limit: 2, window: year });
+    expect(await doc()).not.toHaveProperty('rateCount');
+    const t = at(1000);
+    expect(await store.consume(r.hash, t, plain({ lastUsedResolution: 86_400_000 }))).toMatchObject({ ok: true, record: { rateCount: 1, lastUsedAt: t } });
+    expect(await doc()).toMatchObject({ rateCount: 1, lastUsedAt: t });
+    expect(await doc()).not.toHaveProperty('purgeAt'); // a rate limit is no deadline
+    await store.update!(r.id, { rateLimit: { limit: 5, window: 60_000, extra: 2 } as never });
+    expect(await doc()).toMatchObject({ rateLimit: { limit: 5, window: 60_000 }, rateCount: 1 });
+    expect((await doc())?.rateLimit).toEqual({ limit: 5, window: 60_000 });
+    await store.update!(r.id, { rateLimit: null });
+    expect(await doc()).not.toHaveProperty('rateLimit');
+    expect((await doc())?.rateCount).toBe(1);
+    // without a limit the count is left alone, and lastUsedAt is touched only when stale again
+    expect(await store.consume(r.hash, at(2000), plain({ lastUsedResolution: 86_400_000 }))).toMatchObject({ ok: true, record: { rateCount: 1, lastUsedAt: t } });
+    expect(await doc()).toMatchObject({ rateCount: 1, lastUsedAt: t });
+  });
+
   it('refuses a disabled token from the read and from the atomic step alike, writing nothing', async () => {
     const store = await freshStore();
     const r = record({ maxUses: 5, disabledAt: at(-1) });
@@ -199,6 +222,21 @@ describe('consume round trips', () => {
     expect(await commandsOf(store, () => store.consume(r.hash, at(), plain({ scopes: { mode: 'all', anyOf: [['b']] } })))).toEqual(['find']);
     expect(await commandsOf(store, () => store.consume(r.hash, at(), plain()))).toEqual(['find', 'findAndModify']);
     expect(await commandsOf(store, () => store.consume(r.hash, at(), plain()))).toEqual(['find']);
+  });
+
+  it('verifies a rate-limited token with one findAndModify after the read each time, and refuses a full window from the read alone', async () => {
+    const store = await freshStore();
+    const r = record({ rateLimit: { limit: 2, window: 3_600_000 } });
+    await store.insert(r);
+    const p = plain({ lastUsedResolution: 86_400_000 });
+    expect(await commandsOf(store, () => store.consume(r.hash, at(), p))).toEqual(['find', 'findAndModify']);
+    // lastUsedAt is fresh, but the verification must still be counted
+    expect(await commandsOf(store, () => store.consume(r.hash, at(1), p))).toEqual(['find', 'findAndModify']);
+    expect(await commandsOf(store, async () => expect(await store.consume(r.hash, at(2), p)).toMatchObject({ ok: false, reason: 'rate_limited' }))).toEqual(['find']);
+    // the atomic step alone (what runs when the read raced another verify): its filter refuses too
+    const atomic = createMongoStore({ db, collection: store.collection.collectionName }, { readFirst: false });
+    expect(await commandsOf(store, async () => expect(await atomic.consume(r.hash, at(3), p)).toMatchObject({ ok: false, reason: 'rate_limited', record: { rateCount: 2 } }))).toEqual(['findAndModify', 'find']);
+    expect(await store.collection.findOne({ _id: r.id })).toMatchObject({ rateCount: 2 });
   });
 });
 
