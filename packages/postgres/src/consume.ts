@@ -1,4 +1,4 @@
-import { type ConsumePolicy, type ConsumeResult, type TokenInfo, type TokenStore, judgeRead } from '@tokenaccess/core/store';
+import { type ConsumePolicy, type ConsumeResult, type TokenInfo, type TokenStore, judgeRead, livenessOf, rateCountAt, usesAt } from '@tokenaccess/core/store';
 import type { Row, Runner } from './client';
 import type { FreshHints } from './hints';
 import { hasNul, toInfo } from './row';
@@ -21,6 +21,21 @@ function consumeQuery(sql: Statements, hash: string, at: number, policy: Consume
   return [sql.consume({ scopeLists: lists.length, mode: policy.scopes?.mode ?? 'all', url: url !== undefined }), values];
 }
 
+/** Whether a token is counted on every verification: by uses (`maxUses`) or by rate (`rateLimit`). */
+const counted = (r: TokenInfo) => r.maxUses !== undefined || r.rateLimit !== undefined;
+
+/**
+ * Which budget others used up when a counted token's statement lost two races (the row read is
+ * older than the row its UPDATE was checked on): the one with fewer verifications left in the
+ * row read, since concurrent successes spend both alike.
+ */
+function spent(r: TokenInfo, at: number): 'exhausted' | 'rate_limited' {
+  if (r.rateLimit === undefined) return 'exhausted';
+  if (r.maxUses === undefined) return 'rate_limited';
+  const t = livenessOf(r);
+  return r.maxUses - usesAt(t, at) <= r.rateLimit.limit - rateCountAt(t, at) ? 'exhausted' : 'rate_limited';
+}
+
 /**
  * The store's `consume`: the atomic statement, or, while the hints say an unlimited token's
  * `lastUsedAt` is fresh, a plain read judged by core's `judgeRead` (the statement runs after
@@ -33,10 +48,11 @@ export function consumer(db: Runner, sql: Statements, hints: FreshHints): TokenS
     return db.then('consume', text, values, (rows) => outcome(rows, hash, at, policy, retry));
   };
 
-  // Remembers an unlimited token's lastUsedAt, so its next verifications may take the fast path.
+  // Remembers an unlimited token's lastUsedAt, so its next verifications may take the fast path
+  // (a counted token, by uses or by rate, always needs the statement).
   const remember = (hash: string, out: ConsumeResult | Promise<ConsumeResult>) => {
     const record = (out as ConsumeResult).ok ? (out as { record: TokenInfo }).record : undefined;
-    if (record && record.maxUses === undefined && record.lastUsedAt) hints.set(hash, record.lastUsedAt.getTime());
+    if (record && !counted(record) && record.lastUsedAt) hints.set(hash, record.lastUsedAt.getTime());
     return out;
   };
 
@@ -52,9 +68,9 @@ export function consumer(db: Runner, sql: Statements, hints: FreshHints): TokenS
         // failed: a concurrent consume or update changed the row. An unlimited token's use
         // stays valid as of the read (the other change came after it); a counted one must be
         // counted, so the statement runs once more on the newest row, and after a second race
-        // the last use was taken by others.
-        if (record!.maxUses === undefined) return Promise.resolve({ ok: true, record: record! });
-        return retry ? atomic(hash, at, policy, false) : Promise.resolve({ ok: false, reason: 'exhausted', record: record! });
+        // the last use (or the last verification of the window) was taken by others.
+        if (!counted(record!)) return Promise.resolve({ ok: true, record: record! });
+        return retry ? atomic(hash, at, policy, false) : Promise.resolve({ ok: false, reason: spent(record!, at), record: record! });
       }),
     );
   };

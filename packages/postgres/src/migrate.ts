@@ -47,7 +47,8 @@ interface Migration {
  * - No index touches `uses` or `last_used_at`, and the table keeps 10% free per page
  *   (`fillfactor = 90`), so the writes `consume` does are HOT updates.
  * - Later columns are appended nullable with no default (no table rewrite on upgrade), and no
- *   index names `disabled_at` or `refill_every`: `update` of them stays a HOT update too.
+ *   index names `disabled_at`, `refill_every` or the `rate_*` columns: `update` of them, and the
+ *   count `consume` keeps in `rate_count`, stay HOT updates too.
  */
 const MIGRATIONS: Migration[] = [
   {
@@ -116,6 +117,23 @@ const MIGRATIONS: Migration[] = [
   IF c IS NOT NULL THEN EXECUTE format('ALTER TABLE ${n.qualified.replace(/'/g, "''")} DROP CONSTRAINT %I', c); END IF;
 END $$`,
       `ALTER TABLE ${n.qualified} ADD CONSTRAINT ${n.index('kind_check')} CHECK (kind IN ('access', 'url', 'session')) NOT VALID`,
+    ],
+  },
+  {
+    version: 4,
+    name: 'add rate_limit, rate_window and rate_count',
+    up: (n) => [
+      // As version 3: one metadata-only ALTER (nullable, no default, so no row is rewritten, and
+      // a token without a rate limit stores nothing for them: 24 columns fill the same 3-byte
+      // null bitmap). rate_limit and rate_count fit `integer` (core caps a limit at 10^9);
+      // rate_window is in ms (up to 366 days), so `bigint`. The CHECK keeps `consume`'s window
+      // arithmetic from dividing by zero and a limit from being half set; NOT VALID skips a scan
+      // that could find nothing (every existing row holds NULL in all three).
+      `ALTER TABLE ${n.qualified}
+  ADD COLUMN rate_limit integer,
+  ADD COLUMN rate_window bigint,
+  ADD COLUMN rate_count integer,
+  ADD CONSTRAINT ${n.index('rate_check')} CHECK ((rate_limit IS NULL) = (rate_window IS NULL) AND rate_limit > 0 AND rate_window > 0 AND rate_count >= 0) NOT VALID`,
     ],
   },
 ];

@@ -28,6 +28,8 @@ export function toInfo(r: Row): TokenInfo {
   if (r.parent_id != null) info.parentId = r.parent_id as string;
   if (r.disabled_at != null) info.disabledAt = new Date(Number(r.disabled_at));
   if (r.refill_every != null) info.refill = { every: Number(r.refill_every) };
+  if (r.rate_limit != null) info.rateLimit = { limit: Number(r.rate_limit), window: Number(r.rate_window) };
+  if (r.rate_count != null) info.rateCount = Number(r.rate_count);
   if (r.metadata != null) info.metadata = (typeof r.metadata === 'string' ? JSON.parse(r.metadata) : r.metadata) as Record<string, JsonValue>;
   return info;
 }
@@ -89,33 +91,48 @@ export function insertValues(record: TokenInfo): unknown[] {
     record.parentId ?? null,
     ms(record.disabledAt),
     record.refill?.every ?? null,
+    record.rateLimit?.limit ?? null,
+    record.rateLimit?.window ?? null,
+    record.rateCount ?? null,
   ];
 }
 
-/** The column each patchable field is stored in, and the cast of its parameter. */
+/**
+ * The columns each patchable field is stored in, and the cast of each one's parameter (one
+ * parameter per column: `rateLimit` is two columns).
+ */
 export const PATCH_COLUMNS = {
-  name: ['name', 'text'],
-  scopes: ['scopes', 'text[]'],
-  expiresAt: ['expires_at', 'bigint'],
-  idleTimeout: ['idle_timeout', 'bigint'],
-  maxUses: ['max_uses', 'bigint'],
-  metadata: ['metadata', 'text::jsonb'],
-  disabledAt: ['disabled_at', 'bigint'],
-  refill: ['refill_every', 'bigint'],
-} as const satisfies Record<(typeof PATCHABLE)[number], readonly [string, string]>;
+  name: [['name', 'text']],
+  scopes: [['scopes', 'text[]']],
+  expiresAt: [['expires_at', 'bigint']],
+  idleTimeout: [['idle_timeout', 'bigint']],
+  maxUses: [['max_uses', 'bigint']],
+  metadata: [['metadata', 'text::jsonb']],
+  disabledAt: [['disabled_at', 'bigint']],
+  refill: [['refill_every', 'bigint']],
+  rateLimit: [
+    ['rate_limit', 'integer'],
+    ['rate_window', 'bigint'],
+  ],
+} as const satisfies Record<(typeof PATCHABLE)[number], readonly (readonly [string, string])[]>;
 
-/** A patch value as its column's parameter: `null` clears, a Date is epoch ms, `refill` is its `every`. */
-function encodePatch(field: (typeof PATCHABLE)[number], v: NonNullable<RecordPatch[(typeof PATCHABLE)[number]]> | null): unknown {
-  if (v === null) return null;
-  if (v instanceof Date) return v.getTime();
-  if (field === 'metadata') return JSON.stringify(v);
-  if (field === 'refill') return (v as { every: number }).every;
-  return v;
+/**
+ * A patch value as its columns' parameters: `null` clears them all, a Date is epoch ms,
+ * `refill` is its `every`, `rateLimit` its `limit` and `window`.
+ */
+function encodePatch(field: (typeof PATCHABLE)[number], v: NonNullable<RecordPatch[(typeof PATCHABLE)[number]]> | null): unknown[] {
+  if (v === null) return PATCH_COLUMNS[field].map(() => null);
+  if (v instanceof Date) return [v.getTime()];
+  if (field === 'metadata') return [JSON.stringify(v)];
+  if (field === 'refill') return [(v as { every: number }).every];
+  if (field === 'rateLimit') return [(v as { limit: number }).limit, (v as { window: number }).window];
+  return [v];
 }
 
 /**
  * The fields an `update` writes (those present in the patch, in `PATCHABLE` order) and their
- * parameters: `null` clears the column, as core's `applyPatch` clears the field.
+ * parameters, one per column (see `PATCH_COLUMNS`): `null` clears the columns, as core's
+ * `applyPatch` clears the field. `rateLimit: null` leaves `rate_count` as it is.
  */
 export function patchValues(patch: RecordPatch): { fields: (typeof PATCHABLE)[number][]; values: unknown[] } {
   assertNoNul({ name: patch.name, scopes: patch.scopes, metadata: patch.metadata });
@@ -125,7 +142,7 @@ export function patchValues(patch: RecordPatch): { fields: (typeof PATCHABLE)[nu
     const v = patch[field];
     if (v === undefined) continue;
     fields.push(field);
-    values.push(encodePatch(field, v));
+    values.push(...encodePatch(field, v));
   }
   return { fields, values };
 }

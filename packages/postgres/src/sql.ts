@@ -31,6 +31,9 @@ const COLUMNS = [
   'parent_id',
   'disabled_at',
   'refill_every',
+  'rate_limit',
+  'rate_window',
+  'rate_count',
 ] as const;
 
 /** The columns of a record, with `a` the table alias. */
@@ -61,7 +64,7 @@ export interface Statements {
   deleteBySubject: string;
   /** Parameters in this order, each only when its filter is on, then the page size + 1. */
   list(filter: ListFilter): string;
-  /** `$1` id, then one parameter per field, in the order given; answers the new row. */
+  /** `$1` id, then one parameter per column of each field (see `PATCH_COLUMNS`), in the order given; answers the new row. */
   update(fields: readonly (typeof PATCHABLE)[number][]): string;
   /**
    * Parameters: `$1` hash, `$2` now (ms), `$3` the instant at or before which lastUsedAt is
@@ -79,28 +82,33 @@ export function statements(n: Names): Statements {
   const consumeCache = new Map<string, string>();
   const updateCache = new Map<string, string>();
 
-  // The rules of core's `evaluateConsume` (`deadAt`, `usesAt`), over the row aliased `t`, at
+  // The rules of core's `evaluateConsume` (`deadAt`, `usesAt`, `rateCountAt`), over the row aliased `t`, at
   // `$2` (now). Each is written so it is never NULL: NOT NULL would be NULL, and WHERE NULL
   // drops the row.
   const enabled = `(t.disabled_at IS NULL)`;
   const notExpired = `(t.expires_at IS NULL OR t.expires_at > $2::bigint)`;
   const notIdle = `(t.idle_timeout IS NULL OR coalesce(t.last_used_at, t.created_at) + t.idle_timeout > $2::bigint)`;
-  // The refill period of an instant: floor((x - created_at) / refill_every), in exact integer
-  // arithmetic (`/` truncates toward zero, so a negative remainder steps down one; refill_every
-  // > 0 by the table's CHECK). Equal to JavaScript's Math.floor on the same epoch milliseconds.
-  const period = (x: string) => `((${x} - t.created_at) / t.refill_every - CASE WHEN (${x} - t.created_at) % t.refill_every < 0 THEN 1 ELSE 0 END)`;
+  // The refill period (or rate window) of an instant: floor((x - created_at) / every), in exact
+  // integer arithmetic (`/` truncates toward zero, so a negative remainder steps down one;
+  // refill_every and rate_window are > 0 by the table's CHECKs). Equal to JavaScript's
+  // Math.floor on the same epoch milliseconds.
+  const period = (x: string, every: string) => `((${x} - t.created_at) / ${every} - CASE WHEN (${x} - t.created_at) % ${every} < 0 THEN 1 ELSE 0 END)`;
   // usesAt: a refilling token starts again from 0 once now is in a later period than lastUsedAt.
-  const renewed = `(t.refill_every IS NOT NULL AND (t.last_used_at IS NULL OR ${period('t.last_used_at')} < ${period('$2::bigint')}))`;
+  const renewed = `(t.refill_every IS NOT NULL AND (t.last_used_at IS NULL OR ${period('t.last_used_at', 't.refill_every')} < ${period('$2::bigint', 't.refill_every')}))`;
   const usesNow = `CASE WHEN ${renewed} THEN 0 ELSE t.uses END`;
   const notExhausted = `(t.max_uses IS NULL OR ${usesNow} < t.max_uses)`;
+  // rateCountAt: the count of the window that holds lastUsedAt, or 0 once now is in a later one.
+  // Only read where rate_limit (and so rate_window) is set.
+  const rateNow = `CASE WHEN t.last_used_at IS NULL OR ${period('t.last_used_at', 't.rate_window')} < ${period('$2::bigint', 't.rate_window')} THEN 0 ELSE coalesce(t.rate_count, 0) END`;
+  const notRateLimited = `(t.rate_limit IS NULL OR ${rateNow} < t.rate_limit)`;
   const stale = `(t.last_used_at IS NULL OR t.last_used_at <= $3::bigint)`;
-  const mustWrite = `(t.max_uses IS NOT NULL OR ${stale})`;
+  const mustWrite = `(t.max_uses IS NOT NULL OR t.rate_limit IS NOT NULL OR ${stale})`;
 
   return {
     insert: `INSERT INTO ${t} (${COLUMNS.join(', ')})
 VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text[], $7::text, $8::text, $9::text, $10::text[],
   $11::bigint, $12::bigint, $13::bigint, $14::bigint, $15::bigint, $16::bigint, $17::text::jsonb, $18::text, $19::text,
-  $20::bigint, $21::bigint)`,
+  $20::bigint, $21::bigint, $22::integer, $23::bigint, $24::integer)`,
     findByHash: `SELECT ${cols} FROM ${t} t WHERE t.hash = $1::text`,
     findById: `SELECT ${cols} FROM ${t} t WHERE t.id = $1::text`,
     deleteById: `DELETE FROM ${t} t WHERE t.id = $1::text RETURNING ${cols}`,
@@ -133,9 +141,10 @@ VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text[], $7::text, 
       let text = updateCache.get(k);
       if (text === undefined) {
         // One statement on the row lock: a concurrent consume's UPDATE waits for it and then
-        // re-checks its WHERE on the new row, so it counts against the new limits. uses and
-        // last_used_at are not named, so they stay as they are.
-        const set = fields.map((f, i) => `${PATCH_COLUMNS[f][0]} = $${i + 2}::${PATCH_COLUMNS[f][1]}`);
+        // re-checks its WHERE on the new row, so it counts against the new limits.
+        // uses, last_used_at and rate_count are not named, so they stay as they are.
+        let p = 1;
+        const set = fields.flatMap((f) => PATCH_COLUMNS[f].map(([column, cast]) => `${column} = $${++p}::${cast}`));
         text = `UPDATE ${t} t SET ${set.join(', ')} WHERE t.id = $1::text RETURNING ${cols}`;
         updateCache.set(k, text);
       }
@@ -172,14 +181,20 @@ VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text[], $7::text, 
         // stored lastUsedAt (a process with a slower clock, or a request that waited for the row
         // lock behind a later one) counts in the stored period and leaves it, so it cannot make
         // the next use see a "new" period and refill twice.
+        // A rate-limited token is counted the same way, in rate_count for the window of
+        // last_used_at: every counted verification writes (so a fresh lastUsedAt never skips
+        // it), sets last_used_at to the later of itself and now, and counts from 0 in a new
+        // window. Every SET expression reads the row as it was, so uses and rate_count are both
+        // computed against the old last_used_at, as core's rule says.
         text = `WITH upd AS (
   UPDATE ${t} t SET
     uses = CASE WHEN t.max_uses IS NULL THEN t.uses ELSE ${usesNow} + 1 END,
+    rate_count = CASE WHEN t.rate_limit IS NULL THEN t.rate_count ELSE ${rateNow} + 1 END,
     last_used_at = CASE WHEN ${stale} THEN $2::bigint
-      WHEN t.max_uses IS NOT NULL AND t.refill_every IS NOT NULL THEN greatest(t.last_used_at, $2::bigint)
+      WHEN (t.max_uses IS NOT NULL AND t.refill_every IS NOT NULL) OR t.rate_limit IS NOT NULL THEN greatest(t.last_used_at, $2::bigint)
       ELSE t.last_used_at END
   WHERE t.hash = $1::text
-    AND ${enabled} AND ${notExpired} AND ${notIdle} AND ${notExhausted} AND ${urlOk} AND ${scopesOk} AND ${mustWrite}
+    AND ${enabled} AND ${notExpired} AND ${notIdle} AND ${notExhausted} AND ${urlOk} AND ${scopesOk} AND ${notRateLimited} AND ${mustWrite}
   RETURNING ${cols}
 )
 SELECT *, true AS written FROM upd

@@ -136,9 +136,9 @@ describe('PostgreSQL, concurrency and upgrade', () => {
     const oldTable = `${quoteIdent(old)}.${quoteIdent('tokenaccess_tokens')}`;
     try {
       await migrate(pool, { schema: old });
-      // back to exactly what version 2 left (dropping refill_every drops its CHECK too)
-      await pool.query(`ALTER TABLE ${oldTable} DROP COLUMN disabled_at, DROP COLUMN refill_every`);
-      await pool.query(`DELETE FROM ${quoteIdent(old)}.tokenaccess_migrations WHERE version = 3`);
+      // back to exactly what version 2 left (dropping a column drops its CHECK too)
+      await pool.query(`ALTER TABLE ${oldTable} DROP COLUMN disabled_at, DROP COLUMN refill_every, DROP COLUMN rate_limit, DROP COLUMN rate_window, DROP COLUMN rate_count`);
+      await pool.query(`DELETE FROM ${quoteIdent(old)}.tokenaccess_migrations WHERE version >= 3`);
       const created = Date.now() - 10_000;
       const spent = record({ name: 'spent', maxUses: 2, uses: 2, createdAt: new Date(created), lastUsedAt: new Date(created + 1) });
       const open = record({ name: 'open', scopes: ['a', 'b'], createdAt: new Date(created) });
@@ -150,12 +150,12 @@ describe('PostgreSQL, concurrency and upgrade', () => {
       }
       const shape = async () => ({
         file: (await pool.query(`SELECT pg_relation_filenode($1::regclass)::text AS f`, [oldTable])).rows[0].f,
-        // the row as a value of the table's row type: 19 columns before, 21 after
+        // the row as a value of the table's row type: 19 columns before, 24 after
         sizes: (await pool.query(`SELECT pg_column_size(t.*) AS s FROM ${oldTable} t ORDER BY id`)).rows.map((x) => x.s),
       });
       const before = await shape();
 
-      expect(await migrate(pool, { schema: old })).toEqual({ applied: [3], version: SCHEMA_VERSION });
+      expect(await migrate(pool, { schema: old })).toEqual({ applied: [3, 4], version: SCHEMA_VERSION });
       expect(await shape()).toEqual(before); // same file (no rewrite), same row sizes
       const upgraded = postgresStore({ client: pool, schema: old });
       expect(await upgraded.findById(spent.id)).toEqual(spent);

@@ -3,7 +3,7 @@
  * by an update sends the fast path back to the atomic statement, consumes racing an update
  * return whole records, `list` by `parentId` / `expiringBefore` has an index to use, and a
  * version-1 table upgrades with `migrate()` and keeps its tokens. (Version 3, `disabled_at` and
- * `refill_every`: test/disable-refill.test.ts.)
+ * `refill_every`: test/disable-refill.test.ts; version 4, the `rate_*` columns: test/rate-limit.test.ts.)
  */
 import { PGlite } from '@electric-sql/pglite';
 import { createTokenAccess, newId } from '@tokenaccess/core';
@@ -117,14 +117,14 @@ describe('PostgreSQL', () => {
     try {
       await migrate(pool, { schema: old });
       // back to exactly what version 1 created, with a token in it (dropping a column drops its index and CHECK)
-      await pool.query(`ALTER TABLE ${oldTable} DROP COLUMN parent_id, DROP COLUMN disabled_at, DROP COLUMN refill_every`);
+      await pool.query(`ALTER TABLE ${oldTable} DROP COLUMN parent_id, DROP COLUMN disabled_at, DROP COLUMN refill_every, DROP COLUMN rate_limit, DROP COLUMN rate_window, DROP COLUMN rate_count`);
       await pool.query(`DELETE FROM ${quoteIdent(old)}.tokenaccess_migrations WHERE version > 1`);
       const parent = record();
       await pool.query(
         `INSERT INTO ${oldTable} (id, hash, kind, subject, name, scopes, uses, created_at, hint) VALUES ($1, $2, 'access', $3, 'old', '{*}', 0, $4, 'tka_abcd')`,
         [parent.id, parent.hash, parent.subject, parent.createdAt.getTime()],
       );
-      expect(await migrate(pool, { schema: old })).toEqual({ applied: [2, 3], version: SCHEMA_VERSION });
+      expect(await migrate(pool, { schema: old })).toEqual({ applied: [2, 3, 4], version: SCHEMA_VERSION });
       const upgraded = postgresStore({ client: pool, schema: old });
       expect(await upgraded.findById(parent.id)).toEqual({ ...parent, name: 'old' });
       const child = record({ parentId: parent.id });

@@ -11,14 +11,15 @@ describe('migrate (PostgreSQL)', () => {
   it('creates the schema once: a second run applies nothing', async () => {
     const schema = randomSchema('mig');
     try {
-      expect(SCHEMA_VERSION).toBe(3);
-      expect(await migrate(pool, { schema })).toEqual({ applied: [1, 2, 3], version: SCHEMA_VERSION });
+      expect(SCHEMA_VERSION).toBe(4);
+      expect(await migrate(pool, { schema })).toEqual({ applied: [1, 2, 3, 4], version: SCHEMA_VERSION });
       expect(await migrate(pool, { schema })).toEqual({ applied: [], version: SCHEMA_VERSION });
       const { rows } = await pool.query(`SELECT table_name, version FROM ${quoteIdent(schema)}.tokenaccess_migrations ORDER BY version`);
       expect(rows).toEqual([
         { table_name: 'tokenaccess_tokens', version: 1 },
         { table_name: 'tokenaccess_tokens', version: 2 },
         { table_name: 'tokenaccess_tokens', version: 3 },
+        { table_name: 'tokenaccess_tokens', version: 4 },
       ]);
     } finally {
       await dropSchema(pool, schema);
@@ -56,7 +57,7 @@ describe('migrate (PostgreSQL)', () => {
     const schema = randomSchema('mig');
     const tables = ['tokens', `we'ird "name"; DROP TABLE x; --`];
     try {
-      for (const table of tables) expect((await migrate(pool, { schema, table })).applied).toEqual([1, 2, 3]);
+      for (const table of tables) expect((await migrate(pool, { schema, table })).applied).toEqual([1, 2, 3, 4]);
       const stores = tables.map((table) => postgresStore({ client: pool, schema, table }));
       const { rows } = await pool.query(`SELECT DISTINCT table_name FROM ${quoteIdent(schema)}.tokenaccess_migrations ORDER BY 1`);
       expect(rows.map((r) => r.table_name).sort()).toEqual([...tables].sort());
@@ -70,14 +71,14 @@ describe('migrate (PostgreSQL)', () => {
     const schema = randomSchema('mig');
     const table = 'x'.repeat(48);
     try {
-      expect((await migrate(pool, { schema, table })).applied).toEqual([1, 2, 3]);
+      expect((await migrate(pool, { schema, table })).applied).toEqual([1, 2, 3, 4]);
       const { rows } = await pool.query(
         `SELECT conname FROM pg_constraint WHERE conrelid = $1::regclass UNION SELECT indexname FROM pg_indexes WHERE schemaname = $2 AND tablename = $3`,
         [`${quoteIdent(schema)}.${quoteIdent(table)}`, schema, table],
       );
       // (PostgreSQL names version 1's inline column CHECKs itself, truncating as it must)
       const names = rows.map((r) => r.conname as string);
-      const named = ['expires_at_idx', 'hash_key', 'idle_idx', 'limited_idx', 'parent_id_idx', 'pkey', 'refill_check', 'subject_id_idx', 'url_check'];
+      const named = ['expires_at_idx', 'hash_key', 'idle_idx', 'limited_idx', 'parent_id_idx', 'pkey', 'rate_check', 'refill_check', 'subject_id_idx', 'url_check'];
       expect(names).toEqual(expect.arrayContaining(named.map((suffix) => `${table}_${suffix}`)));
     } finally {
       await dropSchema(pool, schema);
@@ -101,7 +102,7 @@ describe('migrate (PGlite)', () => {
     const db = new PGlite();
     try {
       const results = await Promise.all([migrate(db), migrate(db), migrate(db, { schema: 'other' })]);
-      expect(results.map((r) => r.applied)).toEqual([[1, 2, 3], [], [1, 2, 3]]);
+      expect(results.map((r) => r.applied)).toEqual([[1, 2, 3, 4], [], [1, 2, 3, 4]]);
       expect(await migrate(db)).toEqual({ applied: [], version: SCHEMA_VERSION });
     } finally {
       await db.close();
