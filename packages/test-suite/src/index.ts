@@ -15,6 +15,7 @@ import { securityTests } from './security';
 import { sweepTests } from './sweep';
 import { updateTests } from './update';
 import { lifecycleTests } from './lifecycle';
+import { rateLimitTests } from './rate-limit';
 
 export type { StoreTestSuiteOptions } from './context';
 export { record, urlRecord, plain, at, randomSubject } from './fixtures';
@@ -44,5 +45,6 @@ export function storeTestSuite(options: StoreTestSuiteOptions): void {
     securityTests(store);
     updateTests(store, reader);
     lifecycleTests(store, reader, options.concurrency ?? 200);
+    rateLimitTests(store, reader, options.concurrency ?? 200);
   });
 }
