@@ -47,12 +47,28 @@ async function main() {
   await client.set(rawKey, 'x'.repeat(size));
   const policy = { lastUsedResolution: 60_000 };
 
+  // The driver's own ceiling for the same reads: the GETs of one turn sent as one MGET by hand,
+  // which is what the store's batchReads does. Shown so the verify ratio is read honestly: at c64
+  // the store beats a plain GET by batching, not by reading faster than the driver can.
+  let pending: { resolve: (v: string | null) => void }[] = [];
+  const mgetBatched = () =>
+    new Promise<string | null>((resolve) => {
+      if (pending.length === 0)
+        queueMicrotask(() => {
+          const w = pending;
+          pending = [];
+          void client.mget(w.map(() => rawKey)).then((vs) => vs.forEach((v, i) => w[i]!.resolve(v)));
+        });
+      pending.push({ resolve });
+    });
+
   header(`@tokenaccess/redis: verify vs raw GET (${size}-byte value, ${url}, ioredis enableAutoPipelining)`);
   const rows: (string | number)[][] = [['case', 'concurrency', 'ops/s', 'raw GET ops/s', 'ratio (target ≥ 0.8)']];
   for (const concurrency of [1, 64]) {
     const m = await compare(
       [
         { name: 'get', run: () => client.get(rawKey) },
+        { name: 'mget', run: mgetBatched },
         { name: 'verify', run: () => tokens.verify(token) },
         { name: 'consume', run: () => store.consume(info.hash, new Date(), policy) },
         { name: 'scripted', run: () => scripted.verify(token) },
@@ -65,10 +81,11 @@ async function main() {
       const v = m.get(name)!;
       rows.push([label, concurrency, v, get, target ? ratio(v / get, target) : (v / get).toFixed(2)]);
     };
-    row('verify: unlimited token, fresh lastUsedAt (one GET)', 'verify', 0.8);
+    row('raw GETs of one turn as one MGET, by hand (the driver\'s ceiling)', 'mget');
+    row('verify: unlimited token, fresh lastUsedAt (one GET, batched as MGET)', 'verify', 0.8);
     row('store.consume alone, same token (one GET)', 'consume');
     row('verify with readFirst: false (one EVALSHA)', 'scripted');
-    row('verify: counted token, maxUses (GET + EVALSHA)', 'counted');
+    row('verify: counted token, maxUses (one EVALSHA once known counted)', 'counted');
   }
   table(rows);
 

@@ -44,8 +44,27 @@ describe('writes', () => {
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? tokens.verify(token) : tokens.verify(token, { scopes: ['x:read'] }))));
     expect(results.every((r) => r.ok)).toBe(true);
     const calls = await commandCalls();
-    expect(calls.get).toBe(200);
+    // reads only: the 200 GETs of one turn go as a few MGETs (batchReads, below)
+    expect((calls.get ?? 0) + (calls.mget ?? 0)).toBeGreaterThanOrEqual(1);
     for (const write of ['set', 'evalsha', 'eval', 'del', 'pexpireat', 'hset', 'zadd']) expect(calls[write]).toBeUndefined();
+  });
+
+  it('batchReads: the read-first GETs of one turn are one MGET per 256 keys; batchReads: false sends one GET each; a lone verify is one GET', async () => {
+    for (const batchReads of [true, false]) {
+      const tokens = createTokenAccess({ store: redisStore({ client, keyPrefix, batchReads }), clock });
+      const issued = await Promise.all(Array.from({ length: 20 }, (_, i) => tokens.issue({ subject: 'u1', name: `n${i}` })));
+      for (const t of issued) expect((await tokens.verify(t.token)).ok).toBe(true); // touch lastUsedAt once
+      await client.config('RESETSTAT');
+      const results = await Promise.all(Array.from({ length: 300 }, (_, i) => tokens.verify(issued[i % 20]!.token)));
+      // each answer is its own token's (an MGET reply is matched to its keys in order)
+      expect(results.map((r) => r.ok && r.token.id)).toEqual(Array.from({ length: 300 }, (_, i) => issued[i % 20]!.info.id));
+      const calls = await commandCalls();
+      expect([calls.get, calls.mget]).toEqual(batchReads ? [undefined, 2] : [300, undefined]);
+      await client.config('RESETSTAT');
+      expect((await tokens.verify(issued[0]!.token)).ok).toBe(true);
+      const one = await commandCalls();
+      expect([one.get, one.mget]).toEqual([1, undefined]);
+    }
   });
 
   it('touches lastUsedAt once per resolution, in one script', async () => {
@@ -259,7 +278,8 @@ describe('lifecycle: disabledAt and refill', () => {
       const results = await Promise.all(Array.from({ length: 50 }, () => store.consume(r.hash, new Date(now), plain)));
       expect(results.every((x) => !x.ok && x.reason === 'disabled')).toBe(true);
       const calls = await commandCalls();
-      expect([calls.get, calls.evalsha]).toEqual(readFirst ? [50, undefined] : [50, 50]);
+      // read first: the 50 reads of one turn are one MGET, and no script runs
+      expect([calls.mget, calls.evalsha]).toEqual(readFirst ? [1, undefined] : [undefined, 50]);
       expect(calls.set).toBeUndefined();
       expect(await store.findById(r.id)).toEqual(r);
     }
