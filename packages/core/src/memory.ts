@@ -1,6 +1,6 @@
 import { DuplicateTokenError } from './errors';
 import { checkListQuery, sweepInBatches } from './kit/args';
-import { type ConsumePolicy, type ConsumeResult, type ListPage, type ListQuery, type SweepOptions, type TokenStore, applyPatch, bindingMatches, deadAt, rateCountAt, satisfiesScopes, sweepable, usesAt } from './store';
+import { type ConsumePolicy, type ConsumeResult, type ListPage, type ListQuery, type SweepOptions, type TokenStore, applyPatch, bindingMatches, deadAt, type LivenessFields, liveness, rateCountAt, satisfiesScopes, sweepable, usesAt } from './store';
 import type { JsonValue, TokenInfo, UrlBinding } from './types';
 
 /** Options of {@link memoryStore} (none yet; kept so options can be added without a break). */
@@ -21,9 +21,9 @@ class Entry {
     readonly expiresAt: number | undefined,
     readonly idleTimeout: number | undefined,
     readonly maxUses: number | undefined,
-    public uses: number,
+    uses: number,
     readonly createdAt: number,
-    public lastUsedAt: number | undefined,
+    lastUsedAt: number | undefined,
     readonly metadata: Record<string, JsonValue> | undefined,
     readonly hint: string,
     readonly hash: string,
@@ -31,8 +31,33 @@ class Entry {
     readonly disabledAt: number | undefined,
     readonly refill: Readonly<{ every: number }> | undefined,
     readonly rateLimit: Readonly<{ limit: number; window: number }> | undefined,
-    public rateCount: number | undefined,
-  ) {}
+    rateCount: number | undefined,
+  ) {
+    // livenessOf's shape, so the rule functions (deadAt, usesAt, rateCountAt, sweepable) see the
+    // same hidden class here as everywhere else in core: their property loads stay monomorphic
+    this.live = liveness(expiresAt, idleTimeout, lastUsedAt, createdAt, maxUses, uses, refill, rateLimit, rateCount);
+  }
+
+  /** The liveness fields; `uses`, `lastUsedAt` and `rateCount` are the entry's state. */
+  readonly live: LivenessFields;
+  get uses(): number {
+    return this.live.uses;
+  }
+  set uses(v: number) {
+    this.live.uses = v;
+  }
+  get lastUsedAt(): number | undefined {
+    return this.live.lastUsedAt;
+  }
+  set lastUsedAt(v: number | undefined) {
+    this.live.lastUsedAt = v;
+  }
+  get rateCount(): number | undefined {
+    return this.live.rateCount;
+  }
+  set rateCount(v: number | undefined) {
+    this.live.rateCount = v;
+  }
 
   static from(r: TokenInfo): Entry {
     // private copies, never handed out (not frozen: V8 takes slow paths on frozen arrays'
@@ -155,15 +180,15 @@ export function memoryStore(_options: MemoryStoreOptions = {}): TokenStore & { r
       if (!e) return { ok: false, reason: 'not_found' };
       const t = now.getTime();
       if (e.disabledAt !== undefined) return { ok: false, reason: 'disabled', record: e.info() };
-      const dead = deadAt(e, t);
+      const dead = deadAt(e.live, t);
       if (dead) return { ok: false, reason: dead, record: e.info() };
       if (!bindingMatches(e.url, policy.url)) return { ok: false, reason: 'url_mismatch', record: e.info() };
       if (policy.scopes && !satisfiesScopes(e.scopes, policy.scopes)) return { ok: false, reason: 'insufficient_scope', record: e.info() };
       // both counts are read before lastUsedAt moves (each belongs to the period of the old one)
-      const rate = e.rateLimit === undefined ? 0 : rateCountAt(e, t);
+      const rate = e.rateLimit === undefined ? 0 : rateCountAt(e.live, t);
       if (e.rateLimit !== undefined && rate >= e.rateLimit.limit) return { ok: false, reason: 'rate_limited', record: e.info() };
       if (e.maxUses !== undefined || e.rateLimit !== undefined || e.lastUsedAt === undefined || t - e.lastUsedAt >= policy.lastUsedResolution) e.changed();
-      if (e.maxUses !== undefined) e.uses = usesAt(e, t) + 1;
+      if (e.maxUses !== undefined) e.uses = usesAt(e.live, t) + 1;
       if (e.rateLimit !== undefined) e.rateCount = rate + 1;
       if (((e.maxUses !== undefined && e.refill !== undefined) || e.rateLimit !== undefined) && (e.lastUsedAt === undefined || e.lastUsedAt < t)) e.lastUsedAt = t;
       if (e.lastUsedAt === undefined || t - e.lastUsedAt >= policy.lastUsedResolution) e.lastUsedAt = t;
@@ -226,7 +251,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): TokenStore & { r
         let deleted = 0;
         for (const e of byHash.values()) {
           if (deleted === size) break;
-          if (sweepable(e, t)) {
+          if (sweepable(e.live, t)) {
             remove(e);
             deleted++;
           }

@@ -279,17 +279,18 @@ export function sweepable(t: LivenessFields, now: number): boolean {
 
 /** The liveness fields of a record, in epoch ms. */
 export function livenessOf(record: TokenInfo): LivenessFields {
-  return {
-    expiresAt: record.expiresAt?.getTime(),
-    idleTimeout: record.idleTimeout,
-    lastUsedAt: record.lastUsedAt?.getTime(),
-    createdAt: record.createdAt.getTime(),
-    maxUses: record.maxUses,
-    uses: record.uses,
-    refill: record.refill,
-    rateLimit: record.rateLimit,
-    rateCount: record.rateCount,
-  };
+  return liveness(record.expiresAt?.getTime(), record.idleTimeout, record.lastUsedAt?.getTime(), record.createdAt.getTime(), record.maxUses, record.uses, record.refill, record.rateLimit, record.rateCount);
+}
+
+/**
+ * @internal The one place a {@link LivenessFields} object is built: every caller gets the same
+ * hidden class, so the rule functions' property loads stay monomorphic on the hot path.
+ */
+export function liveness(
+  expiresAt: number | undefined, idleTimeout: number | undefined, lastUsedAt: number | undefined, createdAt: number, maxUses: number | undefined, uses: number,
+  refill: { every: number } | undefined, rateLimit: { limit: number; window: number } | undefined, rateCount: number | undefined,
+): LivenessFields {
+  return { expiresAt, idleTimeout, lastUsedAt, createdAt, maxUses, uses, refill, rateLimit, rateCount };
 }
 
 /**
