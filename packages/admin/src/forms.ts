@@ -60,6 +60,38 @@ function count(s: Submitted, name: string, label: string): number | undefined {
   return n;
 }
 
+/** The longest rate window core takes (a longer one is a use limit, not a rate). */
+const MAX_RATE_WINDOW = 366 * 86_400_000;
+
+/**
+ * The optional rate limit: `rateLimit` (how many) and `rateWindow` (per how long), both or
+ * neither, within core's bounds (1 to 1,000,000,000 per 1 s to 366 d, whole seconds).
+ */
+function rateLimit(s: Submitted): { limit: number; window: number } | undefined {
+  const limitText = text(s.values, 'rateLimit');
+  const windowText = text(s.values, 'rateWindow');
+  if (limitText === '' && windowText === '') return undefined;
+  let limit: number | undefined;
+  if (limitText === '') s.errors.rateLimit = 'Rate limit is needed with a rate window: how many requests each window allows.';
+  else if (!/^\d+$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 1_000_000_000) s.errors.rateLimit = 'Rate limit must be a whole number from 1 to 1000000000.';
+  else limit = Number(limitText);
+  let window: number | undefined;
+  if (windowText === '') s.errors.rateWindow = 'Rate window is needed with a rate limit, such as 1m or 1h.';
+  else {
+    try {
+      if (/^\d+$/.test(windowText)) throw new Error('a unit is needed');
+      window = parseDuration(windowText as Duration, 'rateWindow');
+    } catch {
+      window = undefined;
+    }
+    if (window === undefined || window < 1000 || window > MAX_RATE_WINDOW || window % 1000 !== 0) {
+      s.errors.rateWindow = 'Rate window must be whole seconds from 1s to 366d, such as 30s, 1m, 1h or 1d.';
+      window = undefined;
+    }
+  }
+  return limit !== undefined && window !== undefined ? { limit, window } : undefined;
+}
+
 function metadata(s: Submitted): Record<string, JsonValue> | undefined {
   const v = text(s.values, 'metadata');
   if (v === '') return undefined;
@@ -89,6 +121,7 @@ export function tokenForm(values: URLSearchParams): { submitted: Submitted; opti
   const maxUses = count(s, 'maxUses', 'Max uses');
   const refill = durationField(s, 'refill', 'Refill every');
   if (refill !== undefined && maxUses === undefined && !s.errors.maxUses) s.errors.refill = 'Refill needs Max uses: it renews that budget.';
+  const rate = rateLimit(s);
   const options: IssueOptions = { subject, name };
   const sc = scopes(s);
   const meta = metadata(s);
@@ -97,6 +130,7 @@ export function tokenForm(values: URLSearchParams): { submitted: Submitted; opti
   if (idleTimeout !== undefined) options.idleTimeout = idleTimeout;
   if (maxUses !== undefined) options.maxUses = maxUses;
   if (refill !== undefined) options.refill = { every: refill };
+  if (rate) options.rateLimit = rate;
   if (meta) options.metadata = meta;
   return Object.keys(s.errors).length ? { submitted: s } : { submitted: s, options };
 }
@@ -111,6 +145,7 @@ export function linkForm(values: URLSearchParams): { submitted: Submitted; optio
   const methods = values.getAll('methods');
   if (methods.length === 0) s.errors.methods = 'Choose at least one method.';
   else if (methods.some((m) => !LINK_METHODS.includes(m))) s.errors.methods = `Methods must be among ${LINK_METHODS.join(', ')}.`;
+  const rate = rateLimit(s);
   const options: IssueUrlOptions = { url, methods };
   const subject = optionalText(s, 'subject', 'Owner');
   const name = optionalText(s, 'name', 'Name');
@@ -121,6 +156,7 @@ export function linkForm(values: URLSearchParams): { submitted: Submitted; optio
   if (sc) options.scopes = sc;
   if (expiresIn !== undefined) options.expiresIn = expiresIn;
   if (maxUses !== undefined) options.maxUses = maxUses;
+  if (rate) options.rateLimit = rate;
   if (meta) options.metadata = meta;
   return Object.keys(s.errors).length ? { submitted: s } : { submitted: s, options };
 }

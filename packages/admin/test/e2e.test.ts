@@ -121,13 +121,15 @@ describe.each(stores)('the admin page in Chromium ($name)', ({ open }) => {
     await page.getByLabel('Name', { exact: true }).fill('<script>alert(1)</script>');
     await page.getByLabel('Scopes (groups)').fill('users:read, reports:*');
     await page.getByLabel('Expires in').fill('90d');
+    await page.getByLabel('Rate limit').fill('100');
+    await page.getByLabel('Rate window').fill('1h');
     await page.getByLabel('Metadata').fill(`{"note": "it's \\"quoted\\" <b>"}`);
     await page.getByRole('button', { name: 'Create API token' }).click();
     await expect(page.locator('h1').textContent()).resolves.toBe('API token created');
     const rawToken = await page.inputValue('#raw-token');
     expect(rawToken).toMatch(/^tka_\w+$/);
     const verified = await tokens.verify(rawToken, { scopes: ['reports:q3'] });
-    expect(verified.ok && [verified.token.subject, verified.token.name, verified.token.metadata]).toEqual(['user-1', '<script>alert(1)</script>', { note: 'it\'s "quoted" <b>' }]);
+    expect(verified.ok && [verified.token.subject, verified.token.name, verified.token.metadata, verified.token.rateLimit]).toEqual(['user-1', '<script>alert(1)</script>', { note: 'it\'s "quoted" <b>' }, { limit: 100, window: 3_600_000 }]);
 
     // progressive enhancement: the copy button exists only with JavaScript, and copies the token
     const copy = page.getByRole('button', { name: 'Copy' });
@@ -147,6 +149,8 @@ describe.each(stores)('the admin page in Chromium ($name)', ({ open }) => {
     await page.getByRole('link', { name: '<script>alert(1)</script>' }).click();
     await expect(page.locator('h1').textContent()).resolves.toBe('<script>alert(1)</script>');
     expect(await page.locator('pre').textContent()).toBe(`{\n  "note": "it's \\"quoted\\" <b>"\n}`);
+    // the one verification above, counted in the current hour
+    expect(await page.locator('dt:has-text("Rate limit") + dd').textContent()).toMatch(/^100 per 1h; 1 used in this window, which ends \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
     const html = await page.content();
     expect(html).not.toContain(rawToken);
     const info = (await tokens.inspect(rawToken))!;

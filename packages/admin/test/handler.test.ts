@@ -257,6 +257,38 @@ describe('the raw token is shown once', () => {
   });
 });
 
+describe('rate limits', () => {
+  it('the create forms set one; the detail page shows it and the count of the current window', async () => {
+    const { tokens, admin } = setup();
+    const made = await post(admin, '/admin/new/token', { csrf: await csrfOf(admin), subject: 'u', name: 'partner', rateLimit: '2', rateWindow: '1h' });
+    expect(made.status).toBe(200);
+    const raw = shown(await made.text(), 'raw-token')!;
+    const codes: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await tokens.verify(raw);
+      codes.push(r.ok ? 'ok' : r.error.code);
+    }
+    expect(codes).toEqual(['ok', 'ok', 'rate_limited']);
+    const info = (await tokens.inspect(raw))!;
+    expect(info.rateLimit).toEqual({ limit: 2, window: 3_600_000 });
+    const detail = await (await get(admin, `/admin/tokens/${info.id}`)).text();
+    expect(detail).toMatch(/<dt>Rate limit<\/dt><dd>2 per 1h; 2 used in this window, which ends <time datetime="([^"]+)">/);
+    // the window ends an hour after creation (windows are counted from it)
+    const ends = /which ends <time datetime="([^"]+)"/.exec(detail)![1]!;
+    expect(Date.parse(ends)).toBe(info.createdAt.getTime() + 3_600_000);
+
+    // a share link opened at most once a minute
+    const link = await post(admin, '/admin/new/link', { csrf: await csrfOf(admin, '/admin/new/link'), url: 'https://app.test/feed.xml', methods: 'GET', unlimited: 'on', rateLimit: '1', rateWindow: '1m' });
+    expect(link.status).toBe(200);
+    const url = unescape(shown(await link.text(), 'share-url')!);
+    expect((await tokens.verifyUrl(url)).ok).toBe(true);
+    expect(await tokens.verifyUrl(url)).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
+    // without one: a dash
+    const plain = await tokens.issue({ subject: 'u', name: 'plain' });
+    expect(await (await get(admin, `/admin/tokens/${plain.info.id}`)).text()).toContain('<dt>Rate limit</dt><dd>—</dd>');
+  });
+});
+
 describe('bad input is a 400 page that says what is wrong, never a 500', () => {
   it('create forms: each bad field named, values kept, nothing created', async () => {
     const { tokens, admin, errors } = setup();
@@ -269,6 +301,12 @@ describe('bad input is a 400 page that says what is wrong, never a 500', () => {
       ['/admin/new/token', { subject: 's', name: 'n', metadata: '[1,2]' }, /not a list or a single value/],
       ['/admin/new/token', { subject: 's', name: 'n', refill: '1d' }, /Refill needs Max uses/],
       ['/admin/new/token', { subject: 's', name: 'n', scopes: 'us*rs' }, /scope[\s\S]*Nothing was created/],
+      ['/admin/new/token', { subject: 's', name: 'n', rateLimit: '10' }, /Rate window is needed with a rate limit/],
+      ['/admin/new/token', { subject: 's', name: 'n', rateWindow: '1m' }, /Rate limit is needed with a rate window/],
+      ['/admin/new/token', { subject: 's', name: 'n', rateLimit: '0', rateWindow: '1m' }, /Rate limit must be a whole number from 1 to 1000000000/],
+      ['/admin/new/token', { subject: 's', name: 'n', rateLimit: '5', rateWindow: '500ms' }, /Rate window must be whole seconds from 1s to 366d/],
+      ['/admin/new/token', { subject: 's', name: 'n', rateLimit: '5', rateWindow: '60' }, /Rate window must be whole seconds/],
+      ['/admin/new/link', { url: 'https://app.test/x', methods: 'GET', rateLimit: 'lots', rateWindow: '400d' }, /Rate limit must be a whole number[\s\S]*Rate window must be whole seconds/],
       ['/admin/new/link', { url: '', methods: 'GET' }, /URL is required/],
       ['/admin/new/link', { url: 'https://app.test/x', methods: [] }, /Choose at least one method/],
       ['/admin/new/link', { url: 'https://app.test/x', methods: 'TRACE' }, /Methods must be among/],

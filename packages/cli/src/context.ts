@@ -1,8 +1,9 @@
-import { type Pepper, type TokenAccess, createTokenAccess, isWellFormed, memoryStore, parseDuration } from '@tokenaccess/core';
+import { type Invalidation, type Pepper, type TokenAccess, createTokenAccess, isWellFormed, memoryStore, parseDuration } from '@tokenaccess/core';
 import { CliError, EXIT, usage } from './errors';
 import type { CliIO, Style } from './io';
 import { type Progress, createProgress } from './progress';
 import { type OpenedStore, openStore } from './stores';
+import { errText } from './stores/shared';
 
 export type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -103,6 +104,48 @@ export function refillOf(values: Values, allowNone = false): { refill?: { every:
   return { refill: { every: duration(v, 'refill') } };
 }
 
+/** The longest rate window core takes: 366 days. */
+const MAX_RATE_WINDOW = 366 * 86_400_000;
+
+/**
+ * `--rate-limit 100/1m`: at most 100 verifications per minute (`100/h` is `100/1h`); `none` /
+ * `never` too, where `allowNone` (`update` removes the limit with it, `derive` gives the child
+ * none). Checked here, against core's bounds, so a bad value is one line naming the option.
+ *
+ * @example
+ * ```ts
+ * rateLimitOf({ 'rate-limit': '100/1m' }); // { rateLimit: { limit: 100, window: 60000 } }
+ * ```
+ */
+export function rateLimitOf(values: Values, allowNone = false): { rateLimit?: { limit: number; window: number } | null } {
+  const v = str(values, 'rate-limit');
+  if (v === undefined) return {};
+  if (v === 'none' || v === 'never') {
+    if (!allowNone) throw usage(`--rate-limit ${v} applies to update and derive (a new token has no rate limit unless given one)`);
+    return { rateLimit: null };
+  }
+  const m = /^\s*([^/\s]*)\s*\/\s*([^/\s]*)\s*$/.exec(v);
+  if (!m) throw usage(`--rate-limit must be <limit>/<window>, like 100/1m or 5000/1h (got ${JSON.stringify(v)})`);
+  const [, limitText, windowText] = m as unknown as [string, string, string];
+  const limit = Number(limitText);
+  if (!/^\d+$/.test(limitText) || limit < 1 || limit > 1_000_000_000) {
+    throw usage(`--rate-limit: the limit must be a whole number from 1 to 1000000000 (got ${JSON.stringify(v)})`, 'e.g. --rate-limit 100/1m');
+  }
+  // `100/h` reads as "100 an hour"
+  const unitOnly = /^(s|m|h|d|w)$/.test(windowText);
+  let window: number;
+  try {
+    if (/^\d+$/.test(windowText)) throw new Error('no unit');
+    window = parseDuration((unitOnly ? `1${windowText}` : windowText) as `${number}s`, '--rate-limit');
+  } catch {
+    throw usage(`--rate-limit: the window must be a duration like 1s, 1m, 1h or 1d (got ${JSON.stringify(v)})`, 'e.g. --rate-limit 100/1m');
+  }
+  if (window < 1000 || window > MAX_RATE_WINDOW || window % 1000 !== 0) {
+    throw usage(`--rate-limit: the window must be whole seconds from 1s to 366d (got ${JSON.stringify(v)})`);
+  }
+  return { rateLimit: { limit, window } };
+}
+
 /** `--idle 30m` (`none` too, where `allowNone`: `update` removes the idle timeout with it). */
 export function idleOf(values: Values, allowNone = false): { idleTimeout?: number | null } {
   const v = str(values, 'idle');
@@ -149,9 +192,39 @@ export interface ContextSettings extends Pick<Context, 'io' | 'values' | 'args' 
   storeUrl: string | undefined;
 }
 
+/**
+ * The store's feed as the CLI uses it: it publishes and never subscribes (a cache of size 0 has
+ * nothing to drop, so listening would only hold a connection open), and a publish that hangs is
+ * given up after `timeout`, like any store call.
+ */
+function publishOnly(feed: Invalidation, timeout: number): Invalidation {
+  return {
+    publish(keys) {
+      const sent = feed.publish(keys);
+      if (!(timeout > 0)) return sent;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeout} ms`)), timeout);
+      });
+      sent.catch(() => {});
+      return Promise.race([sent, late]).finally(() => clearTimeout(timer));
+    },
+    subscribe: () => () => {},
+  };
+}
+
 export function createContext(s: ContextSettings): Context {
   let opened: Promise<OpenedStore> | undefined;
   const note = (text: string) => void s.io.stderr.write(`${text}\n`);
+  let warned = false;
+  /** A change was saved but the feed refused it: said once, the exit code stays (the change stands). */
+  const unpublished = (err: unknown) => {
+    if (warned) return;
+    warned = true;
+    note(s.err.yellow(`tokenaccess: warning: the change is saved, but running services could not be told (${errText(err)}): their verify caches drop the old record within their cache ttl`));
+  };
+  const publish = s.values['no-publish'] !== true;
+  const channel = str(s.values, 'channel');
   // Options are checked once without any store, so a bad pepper or prefix never waits on a connection.
   createTokenAccess({ store: memoryStore(), prefix: s.prefix, ...(s.pepper !== undefined ? { pepper: s.pepper } : {}) });
   const ctx: Context = {
@@ -179,19 +252,31 @@ export function createContext(s: ContextSettings): Context {
         connectTimeout: s.connectTimeout,
         timeout: s.timeout,
         notice: (m) => note(s.err.dim(`tokenaccess: ${m}`)),
+        publish,
+        ...(channel !== undefined ? { channel } : {}),
+      }).then((o) => {
+        if (channel !== undefined && publish && !o.invalidation) {
+          note(s.err.dim(`tokenaccess: --channel applies to Redis and PostgreSQL stores (services on ${o.backend === 'mongodb' ? 'MongoDB see every write through its change stream' : `${o.backend} have no change feed to reach`}); ignored`));
+        }
+        return o;
       });
       return opened;
     },
     async tokens(opts = {}) {
-      const { store } = await ctx.store();
+      const { store, invalidation } = await ctx.store();
       return createTokenAccess({
         store,
         prefix: s.prefix,
         ...(s.pepper !== undefined ? { pepper: s.pepper } : {}),
         ...(opts.urlParam !== undefined ? { urlParam: opts.urlParam } : {}),
         timeout: s.timeout > 0 ? s.timeout : 60_000,
-        // a CLI must never print a hook failure mid-output; there are no hooks anyway
-        onHookError: () => {},
+        // every change is published to the services' verify caches (revoke, update, disable,
+        // rotate…); this process caches nothing itself
+        ...(invalidation ? { cache: { max: 0, negativeTtl: 0, invalidation: publishOnly(invalidation, s.timeout) } } : {}),
+        // a CLI must never print a hook failure mid-output; there are no hooks, only the feed
+        onHookError: (err, hook) => {
+          if (hook === 'invalidation') unpublished(err);
+        },
       });
     },
     progress: (label, total) => createProgress(s.io.stderr, { label, ...(total !== undefined ? { total } : {}) }),

@@ -1,5 +1,5 @@
 import type { TokenInfo } from '@tokenaccess/core';
-import { deadReason } from '@tokenaccess/core/store';
+import { deadReason, livenessOf, rateCountAt, rateState } from '@tokenaccess/core/store';
 import { type Style, visibleLength } from './io';
 
 /** Status of a token at `now`: what `list` shows. `disabled` first, as verification refuses it first. */
@@ -29,6 +29,11 @@ export function tokenJson(t: TokenInfo, now: number): Record<string, unknown> {
   if (t.idleTimeout !== undefined) out.idleTimeout = t.idleTimeout;
   if (t.maxUses !== undefined) out.maxUses = t.maxUses;
   if (t.refill) out.refill = { every: t.refill.every };
+  if (t.rateLimit) {
+    out.rateLimit = { limit: t.rateLimit.limit, window: t.rateLimit.window };
+    // the count of the window `now` is in (the record's own is that of its last use's window)
+    out.rateCount = rateCountAt(livenessOf(t), now);
+  }
   out.uses = t.uses;
   out.createdAt = t.createdAt.toISOString();
   if (t.lastUsedAt) out.lastUsedAt = t.lastUsedAt.toISOString();
@@ -68,6 +73,20 @@ export function formatDuration(ms: number): string {
   return parts.join(' ');
 }
 
+/**
+ * A rate-limited token's current window, `37/100 per 1m`: verifications counted in the window
+ * `now` is in (0 once a new window began), of the limit. Empty for a token without a rate limit.
+ *
+ * @example
+ * ```ts
+ * rateText(info, Date.now()); // '37/100 per 1m'
+ * ```
+ */
+export function rateText(t: TokenInfo, now: number): string {
+  if (!t.rateLimit) return '';
+  return `${rateCountAt(livenessOf(t), now)}/${t.rateLimit.limit} per ${formatDuration(t.rateLimit.window)}`;
+}
+
 /** A date relative to now, for tables: `in 6d 23h`, `3m ago`, `never`. */
 export function relative(date: Date | undefined, now: number, none = 'never'): string {
   if (!date) return none;
@@ -99,9 +118,10 @@ export function table(headers: string[], rows: string[][], style: Style, maxCell
   return [line(headers, style.bold), ...cells.map((r) => line(r))].join('\n') + '\n';
 }
 
-/** The rows of `list`. */
+/** The rows of `list` (a RATE column only when one of the tokens has a rate limit). */
 export function tokenRows(items: TokenInfo[], now: number, style: Style): { headers: string[]; rows: string[][] } {
-  const headers = ['ID', 'KIND', 'SUBJECT', 'NAME', 'SCOPES', 'USES', 'EXPIRES', 'LAST USED', 'STATUS'];
+  const rated = items.some((t) => t.rateLimit !== undefined);
+  const headers = ['ID', 'KIND', 'SUBJECT', 'NAME', 'SCOPES', 'USES', ...(rated ? ['RATE'] : []), 'EXPIRES', 'LAST USED', 'STATUS'];
   const rows = items.map((t) => {
     const status = statusOf(t, now);
     const paint = status === 'live' ? style.green : status === 'disabled' ? style.yellow : style.red;
@@ -112,6 +132,7 @@ export function tokenRows(items: TokenInfo[], now: number, style: Style): { head
       t.kind === 'url' && t.url ? `${t.name} → ${t.url.url}` : t.name,
       t.scopes.join(' ') || '(none)',
       t.maxUses === undefined ? `${t.uses}` : `${t.uses}/${t.maxUses}${t.refill ? ` per ${formatDuration(t.refill.every)}` : ''}`,
+      ...(rated ? [rateText(t, now) || '-'] : []),
       relative(t.expiresAt, now),
       relative(t.lastUsedAt, now, '-'),
       paint(status),
@@ -140,6 +161,10 @@ export function details(t: TokenInfo, now: number, style: Style): string {
   lines.push(['expires', t.expiresAt ? `${t.expiresAt.toISOString()} (${relative(t.expiresAt, now)})` : 'never']);
   if (t.idleTimeout !== undefined) lines.push(['idle timeout', formatDuration(t.idleTimeout)]);
   lines.push(['uses', t.maxUses === undefined ? `${t.uses} (unlimited)` : `${t.uses} of ${t.maxUses}${t.refill ? ` (renewed every ${formatDuration(t.refill.every)})` : ''}`]);
+  if (t.rateLimit) {
+    const end = rateState(livenessOf(t), now)!.resetAt;
+    lines.push(['rate', `${rateText(t, now)} (this window ends ${relative(new Date(end), now)})`]);
+  }
   if (t.disabledAt) lines.push(['disabled', `${t.disabledAt.toISOString()} (${relative(t.disabledAt, now)})`]);
   if (t.parentId !== undefined) lines.push(['parent', t.parentId]);
   lines.push(['last used', t.lastUsedAt ? `${t.lastUsedAt.toISOString()} (${relative(t.lastUsedAt, now)})` : 'never']);

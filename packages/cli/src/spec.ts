@@ -29,6 +29,8 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   collection: { type: 'string', arg: '<name>', help: 'MongoDB collection (or ?collection= in the URL; default tokenaccess_tokens)' },
   'connect-timeout': { type: 'string', arg: '<duration>', help: 'give up connecting to the store after this long (default 5s)' },
   timeout: { type: 'string', arg: '<duration>', help: 'give up on one store call after this long (default 60s)' },
+  channel: { type: 'string', arg: '<name>', help: "the change feed's channel your services' verify caches listen on (Redis and PostgreSQL stores; default: the feed's own, tokenaccess:invalidate / tokenaccess_invalidate)" },
+  'no-publish': { type: 'boolean', help: "do not tell running services' verify caches about changes (they then see them within their cache ttl)" },
   json: { type: 'boolean', help: 'print one JSON object on stdout (messages still go to stderr)' },
   'no-color': { type: 'boolean', help: 'no colours (also NO_COLOR=1; off anyway when not a terminal)' },
   debug: { type: 'boolean', help: 'print stack traces of errors' },
@@ -42,6 +44,7 @@ const idle: OptionSpec = { type: 'string', arg: '<duration>', help: 'expire afte
 const meta: OptionSpec = { type: 'string', multiple: true, arg: '<key=value>', help: 'metadata to store with the token; repeat for several (value parsed as JSON when it is valid JSON)' };
 const scopesAlias: OptionSpec = { type: 'string', multiple: true, arg: '<a,b>', help: 'same as --scope' };
 const refill: OptionSpec = { type: 'string', arg: '<duration>', help: 'renew the --max-uses budget every period (counted from creation), e.g. 1h or 30d' };
+const rateLimit: OptionSpec = { type: 'string', arg: '<n/window>', help: 'at most n verifications per window, counted from creation, e.g. 100/1m or 5000/1h (more are refused with 429)' };
 const urlParam: OptionSpec = { type: 'string', arg: '<name>', help: 'query parameter carrying the token (default token; TOKEN for Tiki)' };
 
 export const COMMANDS: CommandSpec[] = [
@@ -60,12 +63,14 @@ export const COMMANDS: CommandSpec[] = [
       idle,
       'max-uses': { type: 'string', arg: '<n>', help: "use limit, or 'unlimited' (default unlimited)" },
       refill,
+      'rate-limit': rateLimit,
       meta,
     },
     examples: [
       'tokenaccess issue alice --name "CI deploy" --scope deploy:write --expires 90d',
       'TOKEN=$(tokenaccess issue bob --scope users:read --max-uses 100 --idle 30m)',
       'tokenaccess issue reporting --max-uses 1000 --refill 1d',
+      'tokenaccess issue partner-api --rate-limit 5000/1h',
     ],
   },
   {
@@ -83,11 +88,12 @@ export const COMMANDS: CommandSpec[] = [
       idle,
       'max-uses': { type: 'string', arg: '<n>', help: "how many times the link opens, or 'unlimited' (default 1)" },
       refill,
+      'rate-limit': { ...rateLimit, help: 'at most n opens per window, counted from creation, e.g. 60/1m (more are refused with 429)' },
       method: { type: 'string', multiple: true, arg: '<method>', help: 'HTTP methods allowed; repeat or comma-separate (default GET; add HEAD for link previews)' },
       'url-param': urlParam,
       meta,
     },
-    examples: ["tokenaccess share 'https://example.com/files?id=7' --expires 1d --max-uses 3"],
+    examples: ["tokenaccess share 'https://example.com/files?id=7' --expires 1d --max-uses 3", "tokenaccess share 'https://example.com/feed.xml' --max-uses unlimited --expires 30d --rate-limit 60/1h"],
   },
   {
     name: 'list',
@@ -126,7 +132,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'update',
     usage: 'tokenaccess update <id | token> [options]',
-    summary: 'change a token’s name, scopes, expiry, limits or metadata (the token itself stays the same)',
+    summary: 'change a token’s name, scopes, expiry, limits, rate limit or metadata (the token itself stays the same)',
     description: 'Only the options given change. The raw token and its hash never change; a verify running at the same time sees the token before or after, never a mix.',
     options: {
       name: { type: 'string', short: 'n', arg: '<name>', help: 'a new label' },
@@ -137,9 +143,10 @@ export const COMMANDS: CommandSpec[] = [
       idle: { ...idle, help: "idle timeout, or 'none'" },
       'max-uses': { type: 'string', arg: '<n>', help: "use limit, or 'unlimited' (raising it revives a used-up token)" },
       refill: { ...refill, help: "renew the use budget every period (counted from creation), or 'none'" },
+      'rate-limit': { ...rateLimit, help: "a new rate limit, e.g. 100/1h (the current window's count is kept), or 'none'" },
       metadata: { type: 'string', arg: '<json>', help: "replace the metadata with this JSON object, or 'null' to remove it" },
     },
-    examples: ['tokenaccess update 01KAT3H8W6B0Q5R2Y9D1M4N7PX --scope users:read,users:write --expires 30d', 'tokenaccess update 01KAT3H8W6B0Q5R2Y9D1M4N7PX --max-uses unlimited --idle none'],
+    examples: ['tokenaccess update 01KAT3H8W6B0Q5R2Y9D1M4N7PX --scope users:read,users:write --expires 30d', 'tokenaccess update 01KAT3H8W6B0Q5R2Y9D1M4N7PX --max-uses unlimited --idle none', 'tokenaccess update 01KAT3H8W6B0Q5R2Y9D1M4N7PX --rate-limit 100/1h'],
   },
   {
     name: 'disable',
@@ -178,6 +185,7 @@ export const COMMANDS: CommandSpec[] = [
       'expires-at': expiresAt,
       idle,
       'max-uses': { type: 'string', arg: '<n>', help: "use limit, or 'unlimited' (default unlimited)" },
+      'rate-limit': { ...rateLimit, help: "the child's own rate limit, e.g. 10/1m, or 'none' (default the parent's, with a count of its own)" },
       meta,
     },
     examples: ['CHILD=$(tokenaccess derive 01KAT3H8W6B0Q5R2Y9D1M4N7PX --scope users:read --expires 1h)'],

@@ -57,6 +57,15 @@ describe('usage, errors and exit codes', () => {
     oneLine(await run(['inspect', 'tka_nope']), 2, /not a well-formed token/);
     oneLine(await run(['list', '--store', 'ftp://example.com']), 2, /unsupported store URL "ftp:\/\/example.com"/);
     oneLine(await run(['list', '--store', 'pglite:']), 2, /pglite: needs a directory/);
+    oneLine(await run(['issue', 'a', '--rate-limit', '100']), 2, /--rate-limit must be <limit>\/<window>, like 100\/1m or 5000\/1h \(got "100"\)$/);
+    oneLine(await run(['issue', 'a', '--rate-limit', '0/1m']), 2, /--rate-limit: the limit must be a whole number from 1 to 1000000000 \(got "0\/1m"\)$/);
+    oneLine(await run(['issue', 'a', '--rate-limit', '1.5/1m']), 2, /--rate-limit: the limit must be a whole number/);
+    oneLine(await run(['issue', 'a', '--rate-limit', '100/60']), 2, /--rate-limit: the window must be a duration like 1s, 1m, 1h or 1d \(got "100\/60"\)$/);
+    oneLine(await run(['issue', 'a', '--rate-limit', '100/1y']), 2, /--rate-limit: the window must be a duration/);
+    oneLine(await run(['issue', 'a', '--rate-limit', '100/367d']), 2, /--rate-limit: the window must be whole seconds from 1s to 366d \(got "100\/367d"\)$/);
+    oneLine(await run(['issue', 'a', '--rate-limit', '100/1500ms']), 2, /--rate-limit: the window must be whole seconds/);
+    oneLine(await run(['share', '/x', '--rate-limit', 'none']), 2, /--rate-limit none applies to update and derive/);
+    oneLine(await run(['update', '01KAT3H8W6B0Q5R2Y9D1M4N7PX', '--rate-limit', '-5/1m']), 2, /--rate-limit: the limit must be a whole number .*\(got "-5\/1m"\)$/);
     // validation before the store: none was created
     expect((await import('node:fs')).existsSync(`${dir}/.tokenaccess`)).toBe(false);
   });
@@ -80,6 +89,8 @@ describe('usage, errors and exit codes', () => {
     expect(port.stderr).not.toContain('secret');
     oneLine(await run(['list', '--store', 'redis://[bad']), 2, /^tokenaccess: error: bad Redis URL "redis:\/\/\[bad": /);
     oneLine(await run(['list', '--store', 'mongodb://[bad']), 2, /^tokenaccess: error: bad MongoDB URL "mongodb:\/\/\[bad": /);
+    // a channel NOTIFY cannot take: refused before connecting (nothing listens on port 1, which would be exit 1)
+    oneLine(await run(['revoke', '01KAT3H8W6B0Q5R2Y9D1M4N7PX', '--store', 'postgres://postgres@127.0.0.1:1/test', '--channel', 'bad-name']), 2, /^tokenaccess: error: --channel must be a PostgreSQL identifier .*\(got "bad-name"\)$/);
   });
 
   it('SIGTERM and SIGINT end a command that is waiting on its store (143 / 130)', async () => {

@@ -11,6 +11,8 @@ interface Json {
   idleTimeout?: number;
   maxUses?: number;
   refill?: { every: number };
+  rateLimit?: { limit: number; window: number };
+  rateCount?: number;
   metadata?: Record<string, unknown>;
   disabledAt?: string;
   parentId?: string;
@@ -26,6 +28,16 @@ export function lifecycleTests(b: Backend): void {
   const run = (args: string[]) => ok([...args, ...b.args()], b.options());
   const issue = async (args: string[]) => JSON.parse((await run(['issue', ...args, '--json'])).stdout) as { token: string; info: Json };
   const verify = (token: string, scopes?: string[]) => b.withStore((store) => createTokenAccess({ store }).verify(token, scopes ? { scopes } : {}));
+  const codes = (token: string, n: number) =>
+    b.withStore(async (store) => {
+      const tokens = createTokenAccess({ store });
+      const out: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const r = await tokens.verify(token);
+        out.push(r.ok ? 'ok' : r.error.code);
+      }
+      return out;
+    });
 
   it('update changes only what is given; the token itself keeps working', async () => {
     const { token, info } = await issue(['lc-ann', '--scope', 'a:read', '--max-uses', '5', '--meta', 'team=ops']);
@@ -119,6 +131,48 @@ export function lifecycleTests(b: Backend): void {
     expect(orphan.ok).toBe(false);
   });
 
+  it('--rate-limit: issue, list/inspect show the window count, update changes or removes it, share and derive', async () => {
+    const { token, info } = await issue(['lc-rat', '--rate-limit', '2/1h']);
+    expect(info).toMatchObject({ rateLimit: { limit: 2, window: 3_600_000 }, rateCount: 0 });
+    // counted by the store: the third verification in the hour is refused
+    expect(await codes(token, 3)).toEqual(['ok', 'ok', 'rate_limited']);
+    const table = await run(['list', '--subject', 'lc-rat']);
+    expect(table.stdout).toMatch(/ USES +RATE +EXPIRES /);
+    expect(table.stdout).toMatch(new RegExp(`${info.id} .* 2/2 per 1h .* live\n`));
+    expect((await run(['inspect', info.id])).stdout).toMatch(/^rate +2\/2 per 1h \(this window ends in (59m|1h)/m);
+    const listed = JSON.parse((await run(['list', '--subject', 'lc-rat', '--json'])).stdout) as { items: Json[] };
+    expect(listed.items[0]).toMatchObject({ rateLimit: { limit: 2, window: 3_600_000 }, rateCount: 2 });
+
+    // a higher limit: the window's count is kept, so one more passes, then none
+    const raised = JSON.parse((await run(['update', token, '--rate-limit', '3/h', '--json'])).stdout) as Json;
+    expect(raised).toMatchObject({ rateLimit: { limit: 3, window: 3_600_000 }, rateCount: 2 });
+    expect(await codes(token, 2)).toEqual(['ok', 'rate_limited']);
+    const human = await run(['update', info.id, '--rate-limit', '100/1m']);
+    expect(human.stdout).toBe(`updated ${info.id} ("cli"): scopes *, never expires, unlimited uses, rate limit 100 per 1m\n`);
+    // removed: no limit, and list has no RATE column for these tokens
+    const removed = JSON.parse((await run(['update', info.id, '--rate-limit', 'none', '--json'])).stdout) as Json;
+    expect(removed.rateLimit).toBeUndefined();
+    expect(removed.rateCount).toBeUndefined();
+    expect(await codes(token, 3)).toEqual(['ok', 'ok', 'ok']);
+    expect((await run(['list', '--subject', 'lc-rat'])).stdout).not.toContain('RATE');
+
+    // a share link opened at most once a minute, and a derived token with its own limit
+    const shared = JSON.parse((await run(['share', 'https://example.com/feed.xml', '--max-uses', 'unlimited', '--rate-limit', '1/1m', '--json'])).stdout) as { url: string; info: Json };
+    expect(shared.info).toMatchObject({ kind: 'url', rateLimit: { limit: 1, window: 60_000 } });
+    const opens = await b.withStore(async (store) => {
+      const tokens = createTokenAccess({ store });
+      const out: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const r = await tokens.verifyUrl(shared.url);
+        out.push(r.ok ? 'ok' : r.error.code);
+      }
+      return out;
+    });
+    expect(opens).toEqual(['ok', 'rate_limited']);
+    const child = JSON.parse((await run(['derive', info.id, '--rate-limit', '5/30s', '--json'])).stdout) as { info: Json };
+    expect(child.info).toMatchObject({ parentId: info.id, rateLimit: { limit: 5, window: 30_000 } });
+  });
+
   it('issue --refill: the budget renews; usage errors for the new options', async () => {
     const { info } = await issue(['lc-eve', '--max-uses', '100', '--refill', '1d']);
     expect(info).toMatchObject({ maxUses: 100, refill: { every: 86_400_000 } });
@@ -131,6 +185,8 @@ export function lifecycleTests(b: Backend): void {
       [['rotate'], /rotate takes one id \| token/],
       [['list', '--expiring', 'soon'], /--expiring must be a duration/],
       [['disable'], /disable what\?/],
+      [['update', info.id, '--rate-limit', 'lots'], /--rate-limit must be <limit>\/<window>, like 100\/1m or 5000\/1h \(got "lots"\)/],
+      [['update', info.id, '--rate-limit', '10/500ms'], /--rate-limit: the window must be whole seconds from 1s to 366d/],
     ] as const) {
       const r = await cli([...args, ...b.args()], b.options());
       expect(r.code, args.join(' ')).toBe(2);

@@ -97,13 +97,17 @@ export async function startCacheWorker(options: { file: string; tsconfig: string
   proc.stderr.on('data', (d) => (stderr += d));
   const lines = createInterface({ input: proc.stdout });
   const queue: string[] = [];
-  const waiting: ((line: string) => void)[] = [];
-  lines.on('line', (l) => (waiting.length ? waiting.shift()!(l) : queue.push(l)));
+  const waiting: { resolve: (line: string) => void; reject: (err: Error) => void }[] = [];
+  lines.on('line', (l) => (waiting.length ? waiting.shift()!.resolve(l) : queue.push(l)));
+  // one exit listener for the worker's life (one per command piled up past the emitter's limit)
+  proc.once('exit', (code) => {
+    for (const w of waiting.splice(0)) w.reject(new Error(`worker exited with ${code}: ${stderr}`));
+  });
   const next = () =>
     new Promise<string>((resolve, reject) => {
       if (queue.length) return resolve(queue.shift()!);
-      waiting.push(resolve);
-      proc.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${stderr}`)));
+      if (proc.exitCode !== null || proc.signalCode !== null) return reject(new Error(`worker exited with ${proc.exitCode ?? proc.signalCode}: ${stderr}`));
+      waiting.push({ resolve, reject });
     });
   const first = await next();
   if (first !== 'ready') throw new Error(`worker said ${JSON.stringify(first)} instead of ready: ${stderr}`);

@@ -36,6 +36,10 @@ function summary(s: Submitted | undefined, error: string | undefined): SafeHtml 
 }
 
 const scopesField = (s: Submitted | undefined, hint: string) => field(s, { name: 'scopes', label: 'Scopes (groups)', hint, placeholder: 'users:read, reports:*' });
+/** The optional rate limit: how many requests per window (both fields, or neither). */
+const rateFields = (s: Submitted | undefined, what: string) =>
+  html`${field(s, { name: 'rateLimit', label: 'Rate limit', hint: `At most this many ${what} per rate window (then 429 until the window ends). Empty: no rate limit.`, placeholder: '100' })}
+${field(s, { name: 'rateWindow', label: 'Rate window', hint: 'The window of the rate limit, counted from creation: 30s, 1m, 1h, 1d (1s to 366d).', placeholder: '1m' })}`;
 const metadataField = (s: Submitted | undefined) => field(s, { name: 'metadata', label: 'Metadata', type: 'textarea', hint: 'A JSON object, stored with the token: {"ticket": "OPS-12"}' });
 
 /** The "new API token" form (again with the values and errors after a refused POST). @internal */
@@ -51,6 +55,7 @@ ${checkbox(s, 'never', 'Never expires')}
 ${field(s, { name: 'idleTimeout', label: 'Idle timeout', hint: 'Refused after this long unused, e.g. 30d.' })}
 ${field(s, { name: 'maxUses', label: 'Max uses', hint: 'Empty: unlimited.' })}
 ${field(s, { name: 'refill', label: 'Refill every', hint: 'Renews the max-uses budget each period, e.g. 1d.' })}
+${rateFields(s, 'requests')}
 ${metadataField(s)}
 <div><button type="submit" class="primary">Create API token</button> <a href="${ctx.base}/">Cancel</a></div>
 </form>`;
@@ -69,6 +74,7 @@ ${field(s, { name: 'expiresIn', label: 'Expires in', hint: 'A duration: 30m, 12h
 ${checkbox(s, 'never', 'Never expires')}
 ${field(s, { name: 'maxUses', label: 'Max uses', hint: 'How many times the link opens. Empty: the service default (1 unless configured).' })}
 ${checkbox(s, 'unlimited', 'Unlimited uses')}
+${rateFields(s, 'opens')}
 <fieldset aria-describedby="methods-hint${s?.errors.methods ? ' methods-error' : ''}"><legend>Methods</legend>
 <span class="hint" id="methods-hint">Link previews send HEAD: allow it only if previews may spend a use.</span>
 ${s?.errors.methods ? html`<span class="field-error" id="methods-error">${s.errors.methods}</span>` : ''}

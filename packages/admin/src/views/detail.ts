@@ -1,10 +1,19 @@
 import type { TokenInfo } from '@tokenaccess/core';
+import { livenessOf, rateCountAt, rateState } from '@tokenaccess/core/store';
 import { type Ctx, tokenPath } from '../context';
 import { duration, statusBadge, statusOf, when } from '../format';
 import { type Html, type SafeHtml, html } from '../html';
 import { csrfField, layout, postButton } from '../layout';
 
 const item = (label: string, value: Html) => html`<dt>${label}</dt><dd>${value}</dd>`;
+
+/** `100 per 1m; 37 used in this window, which ends …`: the limit and the count `now` is in. */
+function rate(t: TokenInfo, now: number): Html {
+  const live = livenessOf(t);
+  const state = rateState(live, now);
+  if (!t.rateLimit || !state) return '—';
+  return html`${t.rateLimit.limit} per ${duration(t.rateLimit.window)}; ${rateCountAt(live, now)} used in this window, which ends ${when(new Date(state.resetAt))}`;
+}
 
 /**
  * Everything a token's record holds except its `hash`: the hash is not a credential, but it is
@@ -25,6 +34,7 @@ ${t.url
     : ''}
 ${item('Uses', `${t.uses}${t.maxUses !== undefined ? ` of ${t.maxUses}` : ' (not counted: no limit)'}`)}
 ${item('Refill', t.refill ? `the use limit renews every ${duration(t.refill.every)}` : '—')}
+${item('Rate limit', rate(t, ctx.now))}
 ${item('Created', when(t.createdAt))}
 ${item('Expires', when(t.expiresAt, 'never'))}
 ${item('Idle timeout', t.idleTimeout !== undefined ? duration(t.idleTimeout) : '—')}

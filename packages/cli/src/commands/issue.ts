@@ -1,5 +1,5 @@
 import type { Context } from '../context';
-import { expiry, idleOf, list, maxUses, metadata, refillOf, scopes, str } from '../context';
+import { expiry, idleOf, list, maxUses, metadata, rateLimitOf, refillOf, scopes, str } from '../context';
 import { usage } from '../errors';
 import { formatDuration, relative, tokenJson } from '../format';
 import type { TokenInfo } from '@tokenaccess/core';
@@ -12,6 +12,7 @@ export function summary(ctx: Context, t: TokenInfo): string {
   ];
   if (t.idleTimeout !== undefined) parts.push(`idle timeout ${formatDuration(t.idleTimeout)}`);
   parts.push(t.maxUses === undefined ? 'unlimited uses' : `${t.maxUses} use${t.maxUses === 1 ? '' : 's'}${t.refill ? ` every ${formatDuration(t.refill.every)}` : ''}`);
+  if (t.rateLimit) parts.push(`rate limit ${t.rateLimit.limit} per ${formatDuration(t.rateLimit.window)}`);
   return parts.join(', ');
 }
 
@@ -31,6 +32,7 @@ export async function issue(ctx: Context): Promise<number> {
     ...idle(ctx),
     ...maxUses(ctx.values),
     ...refill(ctx),
+    ...rate(ctx),
     ...metadata(ctx.values),
   };
   const tokens = await ctx.tokens();
@@ -60,6 +62,7 @@ export async function share(ctx: Context): Promise<number> {
     ...idle(ctx),
     ...maxUses(ctx.values),
     ...refill(ctx),
+    ...rate(ctx),
     ...(methods.length > 0 ? { methods } : {}),
     ...(subject !== undefined ? { subject } : {}),
     ...(name !== undefined ? { name } : {}),
@@ -93,4 +96,9 @@ function idle(ctx: Context): { idleTimeout?: number } {
 function refill(ctx: Context): { refill?: { every: number } } {
   const { refill: r } = refillOf(ctx.values);
   return r ? { refill: r } : {};
+}
+
+function rate(ctx: Context): { rateLimit?: { limit: number; window: number } } {
+  const { rateLimit } = rateLimitOf(ctx.values);
+  return rateLimit ? { rateLimit } : {};
 }

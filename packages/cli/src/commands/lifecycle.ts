@@ -1,6 +1,6 @@
 import { type JsonValue, type TokenInfo, type UpdateOptions, TokenAccessError } from '@tokenaccess/core';
 import type { Context } from '../context';
-import { classify, duration, expiry, idleOf, maxUses, metadata, notFound, refillOf, scopes, str } from '../context';
+import { classify, duration, expiry, idleOf, maxUses, metadata, notFound, rateLimitOf, refillOf, scopes, str } from '../context';
 import { usage } from '../errors';
 import { relative, tokenJson } from '../format';
 import { summary } from './issue';
@@ -58,9 +58,10 @@ export async function update(ctx: Context): Promise<number> {
     ...idleOf(ctx.values, true),
     ...maxUses(ctx.values),
     ...refillOf(ctx.values, true),
+    ...rateLimitOf(ctx.values, true),
     ...metadataPatch(ctx),
   };
-  if (Object.keys(patch).length === 0) throw usage('update what? give --name, --scope, --expires, --expires-at, --idle, --max-uses, --refill or --metadata');
+  if (Object.keys(patch).length === 0) throw usage('update what? give --name, --scope, --expires, --expires-at, --idle, --max-uses, --refill, --rate-limit or --metadata');
   const id = await idOf(ctx, arg);
   const tokens = await ctx.tokens();
   const info = await named(id, () => tokens.update(id, patch));
@@ -124,6 +125,7 @@ export async function derive(ctx: Context): Promise<number> {
     ...expiry(ctx.values),
     ...(idleTimeout != null ? { idleTimeout } : {}),
     ...maxUses(ctx.values),
+    ...rateLimitOf(ctx.values, true),
     ...metadata(ctx.values),
   };
   const parentId = await idOf(ctx, arg);

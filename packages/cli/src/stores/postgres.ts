@@ -52,11 +52,20 @@ export async function openPostgres(raw: string, s: StoreSettings): Promise<Opene
   } catch (err) {
     throw usage(`bad PostgreSQL URL ${JSON.stringify(redact(url))}: ${errText(err)}`);
   }
+  if (s.publish && s.channel !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(s.channel)) {
+    throw usage(`--channel must be a PostgreSQL identifier for LISTEN/NOTIFY: letters, digits and _, at most 63 (got ${JSON.stringify(s.channel)})`);
+  }
   const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: s.connectTimeout, max: 4, idleTimeoutMillis: 1000 });
   pool.on('error', () => {
     // an idle connection died; the Pool already dropped it and the next query reports the failure
   });
-  const close = once(() => pool.end());
+  // NOTIFY goes through the Pool; the CLI caches nothing, so it never LISTENs (no dedicated
+  // connection is taken from the Pool, nothing holds the process open)
+  const invalidation = s.publish ? pgMod.postgresInvalidation({ client: pool, heartbeat: 0, ...(s.channel !== undefined ? { channel: s.channel } : {}) }) : undefined;
+  const close = once(async () => {
+    await invalidation?.close();
+    await pool.end();
+  });
   const names = { ...(schema !== undefined ? { schema } : {}), ...(table !== undefined ? { table } : {}) };
   const where = `${redact(url)} (schema ${schema ?? 'public'}, table ${table ?? 'tokenaccess_tokens'})`;
   try {
@@ -72,6 +81,7 @@ export async function openPostgres(raw: string, s: StoreSettings): Promise<Opene
       label: where,
       migrate: async () => migratedMessage(await pgMod.migrate(pool, names), where),
       countDead: (now) => countDeadSql(pool, pgMod, schema, table, now),
+      ...(invalidation ? { invalidation } : {}),
       close,
     };
   } catch (err) {

@@ -28,7 +28,10 @@ export async function openRedis(raw: string, s: StoreSettings): Promise<OpenedSt
   client.on('error', (err: unknown) => {
     lastError = err;
   });
+  // publish only: the CLI caches nothing, so it never subscribes (no second connection to close)
+  const invalidation = s.publish ? redisMod.redisInvalidation({ client, heartbeat: 0, ...(s.channel !== undefined ? { channel: s.channel } : {}) }) : undefined;
   const close = once(async () => {
+    await invalidation?.close();
     if (client.status === 'ready') {
       await Promise.race([client.quit(), new Promise((r) => setTimeout(r, 1000).unref())]).catch(() => {});
     }
@@ -47,6 +50,7 @@ export async function openRedis(raw: string, s: StoreSettings): Promise<OpenedSt
       backend: 'redis',
       label: where,
       migrate: async () => `${where} needs no migration (Redis has no schema)`,
+      ...(invalidation ? { invalidation } : {}),
       close,
     };
   } catch (err) {

@@ -1,4 +1,4 @@
-import type { TokenStore } from '@tokenaccess/core';
+import type { Invalidation, TokenStore } from '@tokenaccess/core';
 import { CliError } from '../errors';
 
 /** A store opened from a URL, with what the commands need around it. */
@@ -11,6 +11,13 @@ export interface OpenedStore {
   migrate(): Promise<string>;
   /** How many tokens `sweep` would delete, when the backend can count them cheaply (for the bar). */
   countDead?(now: Date): Promise<number>;
+  /**
+   * The change feed the application's verify caches listen on (Redis pub/sub, PostgreSQL
+   * NOTIFY), for the CLI to publish its changes to; absent where there is none to reach (PGlite,
+   * memory), where every write already is the message (MongoDB's change stream), or with
+   * `--no-publish`. Closed by {@link close}.
+   */
+  invalidation?: Invalidation;
   /** Closes every client, so the process can exit. Idempotent. */
   close(): Promise<void>;
 }
@@ -30,6 +37,10 @@ export interface StoreSettings {
   timeout: number;
   /** Prints a message on stderr. */
   notice(message: string): void;
+  /** Open the store's change feed to publish changes on (false: `--no-publish`). */
+  publish: boolean;
+  /** `--channel`: the feed's channel, when not the feed's default. */
+  channel?: string;
 }
 
 /** The embedded store's directory, relative to the working directory. */
