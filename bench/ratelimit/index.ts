@@ -8,8 +8,8 @@
  * (b) verify of an unlimited token whose lastUsedAt is fresh (one read, no write);
  * (c) verify of a rate-limited token, native: `rateLimit: { limit: 1e9, window: '1h' }`, so it
  *     never refuses and every verify is an atomic count (a write). Postgres: one UPDATE. Redis,
- *     by default (`readFirst`), a GET and then the EVALSHA that counts (the store cannot know the
- *     token is counted before reading it); (c') is the same with `readFirst: false`, one EVALSHA;
+ *     by default (`readFirst`), one EVALSHA once the store has seen the token is counted (its
+ *     first read is a GET); (c') is the same with `readFirst: false`, always one EVALSHA;
  * (d) verify of an unlimited token, then rate-limiter-flexible's `consume(tokenId)`
  *     (`RateLimiterRedis` on the same ioredis client, `RateLimiterPostgres` on the same pg Pool);
  * (e) rate-limiter-flexible's `consume` alone (what (d) adds to (b)).
@@ -171,7 +171,7 @@ async function throughput(name: StoreName, env: ReturnType<typeof open>, limiter
   const cases = [
     { name: `(a) ${floor}`, run: read },
     { name: '(b) verify, unlimited token', run: (i: number) => tokens.verify(plain[i % TOKENS]!.raw, { scopes: ['users:read'] }).then(ok) },
-    { name: `(c) verify, rate-limited, **native**${direct ? ' (GET, then EVALSHA)' : ' (one UPDATE)'}`, run: (i: number) => tokens.verify(limited[i % TOKENS]!, { scopes: ['users:read'] }).then(ok) },
+    { name: `(c) verify, rate-limited, **native**${direct ? ' (store default: one EVALSHA once the token is known counted)' : ' (one UPDATE)'}`, run: (i: number) => tokens.verify(limited[i % TOKENS]!, { scopes: ['users:read'] }).then(ok) },
     ...(direct ? [{ name: "(c') verify, rate-limited, native, `readFirst: false` (one EVALSHA)", run: (i: number) => direct.verify(limited[i % TOKENS]!, { scopes: ['users:read'] }).then(ok) }] : []),
     {
       name: '(d) verify + rate-limiter-flexible consume (2 round trips)',
