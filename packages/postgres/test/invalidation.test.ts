@@ -89,7 +89,9 @@ describe('PostgreSQL, two processes', () => {
   it('LISTEN connection silently dead (blackhole, heartbeat off): ttl alone bounds what the worker serves', async () => {
     const proxy = await startTcpProxy({ host: '127.0.0.1', port: pgPort });
     const tokens = service();
-    const TTL = 2000;
+    // long enough that the entry outlives the warm-up and the revoke on a loaded CI machine (the
+    // assertion below is that it is still served after the revoke), short enough to wait out
+    const TTL = 8000;
     const w = await worker({ LISTEN_PORT: String(proxy.port), TTL: String(TTL), HEARTBEAT: '0' });
     try {
       const { token, info } = await tokens.issue({ subject: 'u', name: 'blackhole' });
