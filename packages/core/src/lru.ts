@@ -9,9 +9,13 @@ export class Lru<V> {
   private readonly index = new Map<string, number>();
   private readonly keys: (string | undefined)[] = [];
   private readonly vals: (V | undefined)[] = [];
-  /** Slot → the next less recently used slot, and the next more recently used one. */
-  private readonly older: number[] = [];
-  private readonly newer: number[] = [];
+  /**
+   * Slot → the next less recently used slot, and the next more recently used one. Typed arrays,
+   * as lru-cache keeps them (a plain array of slot numbers went holey and made each hit's three
+   * moves slower), grown by doubling up to `max` so a large `max` costs nothing until it fills.
+   */
+  private older = new Uint32Array(16);
+  private newer = new Uint32Array(16);
   private head = 0; // most recently used
   private tail = 0; // least recently used
   private free: number[] = [];
@@ -52,6 +56,7 @@ export class Lru<V> {
       this.onEvict?.(oldKey, oldVal);
     } else {
       i = this.free.length > 0 ? this.free.pop()! : this.keys.length;
+      if (i >= this.older.length) this.grow();
     }
     this.keys[i] = key;
     this.vals[i] = value;
@@ -89,8 +94,8 @@ export class Lru<V> {
     this.index.clear();
     this.keys.length = 0;
     this.vals.length = 0;
-    this.older.length = 0;
-    this.newer.length = 0;
+    this.older = new Uint32Array(16);
+    this.newer = new Uint32Array(16);
     this.free = [];
   }
 
@@ -100,6 +105,16 @@ export class Lru<V> {
 
   *entries(): IterableIterator<[string, V]> {
     for (const [k, i] of this.index) yield [k, this.vals[i] as V];
+  }
+
+  private grow(): void {
+    const size = Math.min(Math.max(this.max, 16), this.older.length * 2);
+    const older = new Uint32Array(size);
+    const newer = new Uint32Array(size);
+    older.set(this.older);
+    newer.set(this.newer);
+    this.older = older;
+    this.newer = newer;
   }
 
   private toHead(i: number): void {
