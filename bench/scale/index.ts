@@ -10,6 +10,10 @@
  *
  *   npm run scale -w bench                     SCALE_TOKENS=200000 SCALE_STORES=redis npm run scale -w bench
  *
+ * The sweep runs with the stores' defaults unless told: SCALE_SWEEP_PACE (`full` or a share,
+ * both stores), SCALE_SWEEP_CONCURRENCY and SCALE_SWEEP_PAUSE (Redis), SCALE_SWEEP_STEP
+ * (Postgres). The settings before the duty cycle: SCALE_SWEEP_PACE=full SCALE_SWEEP_STEP=1000.
+ *
  * Redis: two private redis-servers on free loopback ports (so memory figures are this run's
  * alone). Postgres: bench-only schemas on TOKENACCESS_POSTGRES_URL, dropped at the end; the
  * first SCALE_PG_ISSUE tokens (default 50,000) go through `issue` (the issue rate), the rest are
@@ -19,7 +23,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
@@ -34,6 +38,16 @@ const PG_ISSUE = Math.min(N, Number(process.env.SCALE_PG_ISSUE ?? 50_000));
 const PROBES = 1000;
 const HOUR = 3_600_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const env = (name: string) => (process.env[name] === undefined || process.env[name] === '' ? undefined : process.env[name]);
+/** The sweep settings from the environment; unset ones are left to the store's defaults. */
+const SWEEP = {
+  pace: env('SCALE_SWEEP_PACE') === 'full' ? ('full' as const) : env('SCALE_SWEEP_PACE') === undefined ? undefined : Number(env('SCALE_SWEEP_PACE')),
+  concurrency: env('SCALE_SWEEP_CONCURRENCY') === undefined ? undefined : Number(env('SCALE_SWEEP_CONCURRENCY')),
+  pause: env('SCALE_SWEEP_PAUSE') === undefined ? undefined : Number(env('SCALE_SWEEP_PAUSE')),
+  step: env('SCALE_SWEEP_STEP') === undefined ? undefined : Number(env('SCALE_SWEEP_STEP')),
+};
+const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+const show = (o: object) => Object.entries(o).map(([k, v]) => `${k} ${String(v ?? 'default')}`).join(', ');
 
 // ---------------------------------------------------------------- measuring
 
@@ -85,9 +99,13 @@ async function issueMany(tokens: TokenAccess, n: number, shape: (i: number) => I
   return (n * 1000) / (performance.now() - t0);
 }
 
-/** Sweeps while verifying in the same process: sweep time, and verify p50/p99 before and during. */
+/**
+ * Sweeps while verifying in the same process: sweep time, and verify p50/p99 outside the sweep
+ * (5 s just before it and 5 s just after it, so a drift in the machine's load hits both sides)
+ * and during it.
+ */
 async function sweepUnderLoad(tokens: TokenAccess, raws: string[], sweep: () => Promise<number>) {
-  // the baseline runs as long as a sweep typically does (5 s): a short one misses the machine's own hiccups
+  // 5 s a side: a short baseline misses the machine's own hiccups
   const until = performance.now() + 5000;
   const before = await verifyLoop(tokens, raws, () => performance.now() > until);
   let done = false;
@@ -97,8 +115,40 @@ async function sweepUnderLoad(tokens: TokenAccess, raws: string[], sweep: () => 
   const ms = performance.now() - t0;
   done = true;
   const lat = await during;
-  return { deleted, ms, before: { p50: pct(before, 0.5), p99: pct(before, 0.99) }, during: { p50: pct(lat, 0.5), p99: pct(lat, 0.99), n: lat.length } };
+  const end = performance.now() + 5000;
+  const after = await verifyLoop(tokens, raws, () => performance.now() > end);
+  const outside = [...before, ...after];
+  return { deleted, ms, before: { p50: pct(outside, 0.5), p99: pct(outside, 0.99) }, during: { p50: pct(lat, 0.5), p99: pct(lat, 0.99), n: lat.length } };
 }
+
+/** SCALE_SWEEP_AB rounds: the old full-speed sweep against the current settings, alternating. */
+const AB = Number(env('SCALE_SWEEP_AB') ?? 0);
+
+/**
+ * A/B rounds in one process: before each sweep, `refill()` puts back an expired half, then the
+ * sweep runs with `stores.old` or `stores.new` (the order alternates by round), and the table
+ * prints each sweep and the median ratio per setting. The same machine moments hit both.
+ */
+async function sweepAB(tokens: TokenAccess, raws: string[], stores: { old: { sweep(now: Date): Promise<number> }; new: { sweep(now: Date): Promise<number> } }, refill: (round: number, mode: string) => Promise<void>) {
+  if (!(AB > 0)) return;
+  const rows: (string | number)[][] = [];
+  const ratios: Record<string, number[]> = { old: [], new: [] };
+  for (let r = 0; r < AB; r++) {
+    for (const mode of r % 2 === 0 ? (['old', 'new'] as const) : (['new', 'old'] as const)) {
+      await refill(r, mode);
+      process.stderr.write(`  A/B round ${r + 1}: ${mode} sweep …\n`);
+      const s = await sweepUnderLoad(tokens, raws, () => stores[mode].sweep(new Date(Date.now() + 2 * HOUR)));
+      ratios[mode]!.push(s.during.p99 / s.before.p99);
+      rows.push([String(r + 1), mode, s.deleted.toLocaleString('en-US'), s.ms / 1000, s.before.p99, s.during.p99, (s.during.p99 / s.before.p99).toFixed(2), osLoad()]);
+    }
+  }
+  console.log(`\nA/B sweeps in one process (old: sweepPace full at the old step; new: ${show(SWEEP)}):\n`);
+  table([['round', 'setting', 'deleted', 'sweep s', 'verify p99 outside ms', 'verify p99 during ms', 'during / outside', 'load 1 min'], ...rows]);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+  console.log(`\nmedian p99 during / outside: old ${median(ratios.old!).toFixed(2)}, new ${median(ratios.new!).toFixed(2)} (target ≤ 3)`);
+}
+
+const osLoad = () => loadavg()[0]!.toFixed(1);
 
 type Issue = Parameters<TokenAccess['issue']>[0];
 const shape = (i: number): Issue => ({ subject: `user-${i % 100_000}`, name: "John's MacBook Air", scopes: ['users:read'], expiresIn: i % 2 === 0 ? '1h' : '90d' });
@@ -176,9 +226,8 @@ async function redisScale() {
   const [smallClient, bigClient] = [await redisServer(), await redisServer()];
   const version = /redis_version:(\S+)/.exec(await bigClient.info('server'))![1];
   const small = createTokenAccess({ store: redisStore({ client: smallClient, keyPrefix: prefix }), lastUsedResolution: '1h' });
-  const sweepConcurrency = Number(process.env.SCALE_SWEEP_CONCURRENCY ?? 4);
-  const sweepPause = Number(process.env.SCALE_SWEEP_PAUSE ?? 0);
-  const bigStore = redisStore({ client: bigClient, keyPrefix: prefix, sweepConcurrency, sweepPause });
+  const sweep = { sweepPace: SWEEP.pace, sweepConcurrency: SWEEP.concurrency, sweepPause: SWEEP.pause };
+  const bigStore = redisStore({ client: bigClient, keyPrefix: prefix, ...defined(sweep) });
   const big = createTokenAccess({ store: bigStore, lastUsedResolution: '1h' });
 
   header(`Redis at scale: ${N.toLocaleString('en-US')} tokens (Redis ${version}, ioredis auto-pipelining, private servers on loopback)`);
@@ -210,12 +259,15 @@ async function redisScale() {
   process.stderr.write('redis: sweeping …\n');
   const s = await sweepUnderLoad(big, bigRaws, () => bigStore.sweep(new Date(Date.now() + 2 * HOUR)));
   const mem2 = await usedMemory(bigClient);
-  console.log(`\nsweep of the expired half (sweep(now + 2 h), default batchSize 1000, sweepConcurrency ${sweepConcurrency}, sweepPause ${sweepPause} ms):\n`);
+  console.log(`\nsweep of the expired half (sweep(now + 2 h), default batchSize 1000, ${show(sweep)}):\n`);
   table([
-    ['deleted', 'sweep s', 'tokens/s', 'verify p50 before ms', 'verify p99 before ms', 'verify p50 during ms', 'verify p99 during ms', 'p99 during / before (target ≤ 3)'],
+    ['deleted', 'sweep s', 'tokens/s', 'verify p50 outside ms', 'verify p99 outside ms', 'verify p50 during ms', 'verify p99 during ms', 'p99 during / outside (target ≤ 3)'],
     [s.deleted.toLocaleString('en-US'), s.ms / 1000, (s.deleted * 1000) / s.ms, s.before.p50, s.before.p99, s.during.p50, s.during.p99, (s.during.p99 / s.before.p99).toFixed(2)],
   ]);
   console.log(`\n${s.during.n.toLocaleString('en-US')} verifies during the sweep; used_memory after it: ${fmt((mem2 - mem0) / (N - s.deleted))} B per remaining token`);
+  await sweepAB(big, bigRaws, { old: redisStore({ client: bigClient, keyPrefix: prefix, sweepPace: 'full', sweepConcurrency: 4 }), new: bigStore }, async () => {
+    await issueMany(big, Math.floor(N / 2), (i) => shape(2 * i)); // expires within the hour
+  });
   await smallClient.quit();
   await bigClient.quit();
 }
@@ -229,12 +281,14 @@ const schemas: string[] = [];
 const tag = randomBytes(4).toString('hex');
 const tableOf = (schema: string) => `${quoteIdent(schema)}.${quoteIdent('tokenaccess_tokens')}`;
 
+const pgSweep = { sweepPace: SWEEP.pace, sweepStep: SWEEP.step };
+
 async function pgScale() {
   const mk = async (name: string) => {
     const schema = `tka_scale_${tag}_${name}`;
     schemas.push(schema);
     await migrate(pool, { schema });
-    const store = postgresStore({ client: pool, schema });
+    const store = postgresStore({ client: pool, schema, ...defined(pgSweep) });
     return { schema, store, tokens: createTokenAccess({ store, lastUsedResolution: '1h' }) };
   };
   const small = await mk('small');
@@ -283,9 +337,9 @@ async function pgScale() {
 
   process.stderr.write('postgres: sweeping …\n');
   const s = await sweepUnderLoad(big.tokens, bigRaws, () => big.store.sweep(new Date(Date.now() + 2 * HOUR)));
-  console.log('\nsweep of the expired half (sweep(now + 2 h), default batchSize 1000):\n');
+  console.log(`\nsweep of the expired half (sweep(now + 2 h), default batchSize 1000, ${show(pgSweep)}):\n`);
   table([
-    ['deleted', 'sweep s', 'tokens/s', 'verify p50 before ms', 'verify p99 before ms', 'verify p50 during ms', 'verify p99 during ms', 'p99 during / before'],
+    ['deleted', 'sweep s', 'tokens/s', 'verify p50 outside ms', 'verify p99 outside ms', 'verify p50 during ms', 'verify p99 during ms', 'p99 during / outside (target ≤ 3)'],
     [s.deleted.toLocaleString('en-US'), s.ms / 1000, (s.deleted * 1000) / s.ms, s.before.p50, s.before.p99, s.during.p50, s.during.p99, (s.during.p99 / s.before.p99).toFixed(2)],
   ]);
 
@@ -313,6 +367,17 @@ async function pgScale() {
   ]);
   const av = await pool.query(`SELECT name, setting FROM pg_settings WHERE name IN ('autovacuum', 'autovacuum_vacuum_scale_factor', 'autovacuum_vacuum_threshold', 'autovacuum_vacuum_cost_limit', 'autovacuum_naptime') ORDER BY name`);
   console.log(`\nserver autovacuum settings: ${av.rows.map((r: { name: string; setting: string }) => `${r.name}=${r.setting}`).join(', ')}`);
+  const oldStore = postgresStore({ client: pool, schema: big.schema, sweepPace: 'full', sweepStep: 1000 });
+  await sweepAB(big.tokens, bigRaws, { old: oldStore, new: big.store }, async (round, mode) => {
+    await pool.query(
+      `INSERT INTO ${t} (id, hash, kind, subject, name, scopes, created_at, hint, expires_at)
+       SELECT 'ab' || $4::text || lpad(g::text, 24, '0'), encode(sha256(('ab-${tag}-' || $4::text || '-' || g)::bytea), 'hex'), 'access', 'user-' || (g % 100000),
+              'John''s MacBook Air', ARRAY['users:read'], $2::bigint, 'tka_bulk', $2::bigint + ${HOUR}
+       FROM generate_series($1::int + 1, $1::int + $3::int) AS g`,
+      [0, Date.now(), Math.floor(N / 2), `${round}${mode}`],
+    );
+    await pool.query(`VACUUM ANALYZE ${t}`);
+  });
 }
 
 // ---------------------------------------------------------------- main

@@ -13,6 +13,7 @@
  * - the one deadline watcher: `deadlines` (and `withTimeout`);
  * - error mapping: `storeError`, `storeMessage`, `DuplicateTokenError`;
  * - argument checks: `checkListQuery`, `sweepInBatches`;
+ * - sweep pacing: `dutyCycle`, `sweepShare` (the `sweepPace` option);
  * - expiry arithmetic: `timeDeadline`, `purgeAt`, `TOMBSTONE_MS`.
  *
  * `@tokenaccess/test-suite` is the definition of a correct store.
@@ -50,3 +51,4 @@ export { storeError, storeMessage } from './kit/errors';
 export { checkListQuery, sweepInBatches, MAX_LIST_LIMIT, MAX_SWEEP_BATCH } from './kit/args';
 export { timeDeadline, purgeAt, TOMBSTONE_MS } from './kit/expiry';
 export { judgeRead } from './kit/read-first';
+export { dutyCycle, sweepShare, DEFAULT_SWEEP_PACE } from './kit/pace';

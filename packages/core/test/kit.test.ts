@@ -1,4 +1,4 @@
-import { TOMBSTONE_MS, TokenAccessError, checkListQuery, deadlines, judgeRead, purgeAt, storeError, sweepInBatches, timeDeadline } from '@tokenaccess/core/store';
+import { TOMBSTONE_MS, TokenAccessError, checkListQuery, deadlines, dutyCycle, judgeRead, purgeAt, storeError, sweepInBatches, sweepShare, timeDeadline } from '@tokenaccess/core/store';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 const at = (iso: string) => new Date(iso);
@@ -125,3 +125,76 @@ describe('judgeRead: the read-first path', () => {
     expect(atomic).toBe(2);
   });
 });
+
+// The sweeps' duty cycle (issue #20), used by the Redis and Postgres sweeps: pauses are counted
+// on a fake clock, never timed.
+/** A clock that only moves when told, and a sleep that moves it by what it was asked. */
+function fakeTime() {
+  let now = 0;
+  const sleeps: number[] = [];
+  return {
+    clock: () => now,
+    sleep: async (ms: number) => {
+      sleeps.push(ms);
+      now += ms;
+    },
+    work: (ms: number) => void (now += ms),
+    sleeps,
+  };
+}
+
+describe('dutyCycle', () => {
+  it('sweepShare: the sweepPace option as a share (0.5 by default, full = 1), anything else refused', () => {
+    expect([sweepShare('x', undefined), sweepShare('x', 'full'), sweepShare('x', 0.25)]).toEqual([0.5, 1, 0.25]);
+    for (const bad of [0, 0.001, 1.5, Number.NaN, 'fast']) expect(() => sweepShare('redis', bad as number)).toThrow(/\[redis\] sweepPace must be/);
+  });
+
+  it('rests in proportion to the work since the last rest: share 0.5 rests as long, 0.2 four times as long', async () => {
+    for (const [share, ratio] of [[0.5, 1], [0.2, 4]] as const) {
+      const time = fakeTime();
+      const cycle = dutyCycle(share, 0, time.clock, time.sleep);
+      for (const worked of [3, 10, 2]) {
+        time.work(worked);
+        await cycle.rest();
+      }
+      expect(time.sleeps.map((ms) => Math.round(ms * 1000) / 1000)).toEqual([3 * ratio, 10 * ratio, 2 * ratio]);
+    }
+  });
+
+  it('owes rests under 1 ms and pays them together; at share 1 (full) it only yields', async () => {
+    const time = fakeTime();
+    const cycle = dutyCycle(0.5, 0, time.clock, time.sleep);
+    for (let i = 0; i < 5; i++) {
+      time.work(0.4);
+      await cycle.rest();
+    }
+    // owed 0.4, 0.8, then 1.2 paid, then 0.4, 0.8
+    expect(time.sleeps.map((ms) => Math.round(ms * 10) / 10)).toEqual([0, 0, 1.2, 0, 0]);
+
+    const full = fakeTime();
+    const fast = dutyCycle(1, 0, full.clock, full.sleep);
+    for (let i = 0; i < 3; i++) {
+      full.work(50);
+      await fast.rest();
+    }
+    expect(full.sleeps).toEqual([0, 0, 0]);
+  });
+
+  it('keeps sweepPause as a floor, credits a rest that overran, and caps one rest at 1 s', async () => {
+    const time = fakeTime();
+    const floor = dutyCycle(0.5, 5, time.clock, time.sleep);
+    time.work(2);
+    await floor.rest();
+    expect(time.sleeps).toEqual([5]); // 2 owed, 5 slept: 3 credited
+    time.work(2);
+    await floor.rest();
+    expect(time.sleeps).toEqual([5, 5]);
+
+    const slow = fakeTime();
+    const capped = dutyCycle(0.1, 0, slow.clock, slow.sleep);
+    slow.work(2000); // a step stalled by the network: 18 s owed, 1 s paid
+    await capped.rest();
+    expect(slow.sleeps).toEqual([1000]);
+  });
+});
+

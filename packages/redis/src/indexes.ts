@@ -1,4 +1,4 @@
-import { type ListPage, type ListQuery, type SweepOptions, type TokenInfo, checkListQuery, listMatches, sweepInBatches, timeDeadline } from '@tokenaccess/core/store';
+import { type ListPage, type ListQuery, type SweepOptions, type TokenInfo, checkListQuery, dutyCycle, listMatches, sweepInBatches, timeDeadline } from '@tokenaccess/core/store';
 import type { IdClaims } from './claims';
 import { type Connection, script } from './client';
 import { type Entry, after, entry, expiryEntry, parseEntry } from './keys';
@@ -23,8 +23,10 @@ export function expiryScore(record: TokenInfo): number | undefined {
 export interface SweepPace {
   /** Index entries handled at once. */
   concurrency: number;
-  /** Pause (ms) after each group of `concurrency` entries; 0 yields to the event loop only. */
+  /** Least pause (ms) after each group of `concurrency` entries; 0 yields to the event loop only. */
   pauseMs: number;
+  /** Share of the wall time the sweep may spend working, in (0, 1]; 1 is full speed. */
+  share: number;
 }
 
 /** The index walks: `list`, `deleteBySubject`, `sweep`, and the index upkeep they share. @internal */
@@ -44,8 +46,6 @@ export interface Indexes {
 function lexLess(a: string, b: string): boolean {
   return Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0;
 }
-
-const pause = (ms: number) => new Promise<void>((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve)));
 
 /** @internal */
 export function indexes({ client, keys, calls, run }: Connection, claims: IdClaims, pace: SweepPace): Indexes {
@@ -211,16 +211,18 @@ export function indexes({ client, keys, calls, run }: Connection, claims: IdClai
       let b = 0;
       let skip = 0;
       const keepInPlace = () => void skip++;
+      const cycle = dutyCycle(pace.share, pace.pauseMs);
       return sweepInBatches('redis', options, async (size) => {
         const bucket = buckets[b]!;
         const members = await calls.run('sweep', () => client.zrangebyscore(bucket, '-inf', t, 'LIMIT', skip, size));
         let deleted = 0;
-        // a few entries at a time, yielding in between: the process's own verifies share the
-        // connection and the event loop with the sweep, and must not queue behind a whole batch
+        // a few entries at a time, resting in between: the process's own verifies share the
+        // connection and the event loop with the sweep, and must not queue behind a whole batch;
+        // the duty cycle bounds the share of both the sweep takes, whatever a step costs here
         for (let i = 0; i < members.length; i += pace.concurrency) {
           const counts = await Promise.all(members.slice(i, i + pace.concurrency).map((m) => sweepEntry(bucket, m, t, keepInPlace)));
           deleted += counts.reduce((a, c) => a + c, 0);
-          await pause(pace.pauseMs);
+          await cycle.rest();
         }
         if (members.length < size) {
           b++;

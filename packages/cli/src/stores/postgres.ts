@@ -69,7 +69,8 @@ export async function openPostgres(raw: string, s: StoreSettings): Promise<Opene
   const names = { ...(schema !== undefined ? { schema } : {}), ...(table !== undefined ? { table } : {}) };
   const where = `${redact(url)} (schema ${schema ?? 'public'}, table ${table ?? 'tokenaccess_tokens'})`;
   try {
-    const store = pgMod.postgresStore({ client: pool, timeout: s.timeout, ...names });
+    // the CLI serves no verifies: its sweep may run back to back (sweepPace 'full')
+    const store = pgMod.postgresStore({ client: pool, timeout: s.timeout, sweepPace: 'full', ...names });
     // connect now, so an unreachable server is reported as such before any command runs
     const conn = await pool.connect().catch((err: unknown) => {
       throw new CliError(`cannot connect to ${redact(url)}: ${errText(err)}`, EXIT.failure, { cause: err });
@@ -185,7 +186,7 @@ export async function openPglite(dir: string, s: StoreSettings, embedded: boolea
     const where = embedded ? `the embedded store ./${EMBEDDED_DIR}/` : `pglite:${dir}`;
     // embedded Postgres has no deploy step: keep its schema current on every open (idempotent, cheap)
     const first = await pgMod.migrate(pglite, names);
-    const store = pgMod.postgresStore({ client: pglite, timeout: 0, ...names });
+    const store = pgMod.postgresStore({ client: pglite, timeout: 0, sweepPace: 'full', ...names });
     return {
       store,
       backend: 'pglite',

@@ -60,5 +60,6 @@ export async function openRedis(raw: string, s: StoreSettings): Promise<OpenedSt
 }
 
 function redisStore(mod: typeof import('@tokenaccess/redis'), client: import('ioredis').Redis, keyPrefix: string | undefined, timeout: number): TokenStore {
-  return mod.redisStore({ client, timeout, ...(keyPrefix !== undefined ? { keyPrefix } : {}) });
+  // the CLI serves no verifies: its sweep may take the whole event loop (sweepPace 'full')
+  return mod.redisStore({ client, timeout, sweepPace: 'full', ...(keyPrefix !== undefined ? { keyPrefix } : {}) });
 }
