@@ -5,27 +5,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { redisStore } from '@tokenaccess/redis';
 import { record, urlRecord } from '@tokenaccess/test-suite';
 import { layout } from './layout';
-import { type RedisServer, clientOptions, randomPrefix, startRedisServer, waitFor } from './servers';
+import { commandCalls as countCommands, randomPrefix, usePrivateRedis, waitFor } from './servers';
 
 // A private redis-server, so SCRIPT FLUSH and CONFIG RESETSTAT touch nobody else.
-let server: RedisServer;
 let client: Redis;
-beforeAll(async () => {
-  server = await startRedisServer();
-  client = new Redis({ port: server.port, host: '127.0.0.1', ...clientOptions });
-});
-afterAll(async () => {
-  await client?.quit().catch(() => undefined);
-  await server?.stop();
-});
+usePrivateRedis((c) => void (client = c));
 
-/** Calls per command since the last CONFIG RESETSTAT, e.g. `{ get: 100, evalsha: 1 }`. */
-async function commandCalls(): Promise<Record<string, number>> {
-  const info = await client.info('commandstats');
-  const out: Record<string, number> = {};
-  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out[m[1]!] = Number(m[2]);
-  return out;
-}
+const commandCalls = () => countCommands(client);
 
 let now = Date.UTC(2030, 0, 1);
 const clock = () => now;

@@ -8,27 +8,13 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { redisStore } from '@tokenaccess/redis';
 import { record } from '@tokenaccess/test-suite';
-import { type RedisServer, clientOptions, randomPrefix, startRedisServer } from './servers';
+import { commandCalls as countCommands, randomPrefix, usePrivateRedis } from './servers';
 
 // A private redis-server, so CONFIG RESETSTAT touches nobody else.
-let server: RedisServer;
 let client: Redis;
-beforeAll(async () => {
-  server = await startRedisServer();
-  client = new Redis({ port: server.port, host: '127.0.0.1', ...clientOptions });
-});
-afterAll(async () => {
-  await client?.quit().catch(() => undefined);
-  await server?.stop();
-});
+usePrivateRedis((c) => void (client = c));
 
-/** Calls per command since the last CONFIG RESETSTAT, e.g. `{ get: 100, evalsha: 1 }`. */
-async function commandCalls(): Promise<Record<string, number>> {
-  const info = await client.info('commandstats');
-  const out: Record<string, number> = {};
-  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out[m[1]!] = Number(m[2]);
-  return out;
-}
+const commandCalls = () => countCommands(client);
 
 const HOUR = 3_600_000;
 const plain = { lastUsedResolution: 60_000 };

@@ -6,33 +6,19 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { migrateRedisLayout, redisStore } from '@tokenaccess/redis';
 import { encode } from '../src/record';
 import { layout } from './layout';
-import { type RedisServer, clientOptions, randomPrefix, startRedisServer } from './servers';
+import { commandCalls as countCommands, randomPrefix, usePrivateRedis } from './servers';
 
 // The layout that scales out: bucketed global indexes, the per-parent index, the migration from
 // layout v1. A private redis-server, so CONFIG RESETSTAT and KEYS see nobody else's work.
-let server: RedisServer;
 let client: Redis;
-beforeAll(async () => {
-  server = await startRedisServer();
-  client = new Redis({ port: server.port, host: '127.0.0.1', ...clientOptions });
-});
-afterAll(async () => {
-  await client?.quit().catch(() => undefined);
-  await server?.stop();
-});
+usePrivateRedis((c) => void (client = c));
 
 let keyPrefix: string;
 beforeEach(() => {
   keyPrefix = randomPrefix();
 });
 
-/** Calls per command since the last CONFIG RESETSTAT. */
-async function commandCalls(): Promise<Record<string, number>> {
-  const info = await client.info('commandstats');
-  const out: Record<string, number> = {};
-  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out[m[1]!] = Number(m[2]);
-  return out;
-}
+const commandCalls = () => countCommands(client);
 const total = (calls: Record<string, number>) => Object.entries(calls).reduce((n, [name, c]) => n + (name === 'info' || name === 'config|resetstat' ? 0 : c), 0);
 
 const HOUR = 3_600_000;

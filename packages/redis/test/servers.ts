@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { Cluster, type Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import { type RedisStoreOptions, redisStore } from '@tokenaccess/redis';
 
 export const run = promisify(execFile);
@@ -131,4 +132,31 @@ export async function waitFor(check: () => Promise<boolean>, ms: number, what: s
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/**
+ * A private redis-server for the calling test file, started before its tests and stopped after,
+ * so CONFIG RESETSTAT, SCRIPT FLUSH and KEYS touch nobody else's work; `connected` receives a
+ * client of it (and the server) before the first test.
+ */
+export function usePrivateRedis(connected: (client: Redis, server: RedisServer) => void): void {
+  let server: RedisServer | undefined;
+  let client: Redis | undefined;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    client = new Redis({ port: server.port, host: '127.0.0.1', ...clientOptions });
+    connected(client, server);
+  });
+  afterAll(async () => {
+    await client?.quit().catch(() => undefined);
+    await server?.stop();
+  });
+}
+
+/** Calls per command since the last CONFIG RESETSTAT, e.g. `{ get: 100, evalsha: 1 }`. */
+export async function commandCalls(client: Redis): Promise<Record<string, number>> {
+  const info = await client.info('commandstats');
+  const out: Record<string, number> = {};
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out[m[1]!] = Number(m[2]);
+  return out;
 }

@@ -3,21 +3,13 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { redisStore } from '@tokenaccess/redis';
 import { layout } from './layout';
-import { type RedisServer, clientOptions, randomPrefix, startRedisServer } from './servers';
+import { randomPrefix, usePrivateRedis } from './servers';
 
 // The sweep's duty cycle (issue #20; the arithmetic is core's `dutyCycle`, tested in core): a sweep
 // in a serving process rests between steps in proportion to the time each step took. Pauses are
 // counted (timers), never timed.
-let server: RedisServer;
 let client: Redis;
-beforeAll(async () => {
-  server = await startRedisServer();
-  client = new Redis({ port: server.port, host: '127.0.0.1', ...clientOptions });
-});
-afterAll(async () => {
-  await client?.quit().catch(() => undefined);
-  await server?.stop();
-});
+usePrivateRedis((c) => void (client = c));
 
 let keyPrefix: string;
 beforeEach(() => {

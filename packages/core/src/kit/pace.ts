@@ -4,7 +4,14 @@ import { storeMessage } from './errors';
 /** Longest single pause of a duty cycle, ms: a step stalled by the network does not park the sweep. */
 const MAX_REST = 1000;
 
-/** The default share of the wall time a sweep works (measured in bench/scale; docs/scale.md). */
+/**
+ * The default share of the wall time a sweep works (measured in bench/scale; docs/scale.md).
+ *
+ * @example
+ * ```ts
+ * const cycle = dutyCycle(DEFAULT_SWEEP_PACE); // rests as long as each step took
+ * ```
+ */
 export const DEFAULT_SWEEP_PACE = 0.5;
 
 const pause = (ms: number) => new Promise<void>((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve)));
