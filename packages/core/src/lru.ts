@@ -1,13 +1,16 @@
+import { HashIndex } from './hash-index';
+
 /**
- * @internal A bounded map that forgets its least recently used key first. The layout of
- * `lru-cache` (a `Map` from key to slot, and the recency list as slot numbers in arrays), so a
- * hit moves three numbers and allocates nothing; written here because core takes no runtime
- * dependency. bench/cache measures it against `lru-cache` and against a plain `Map` that
- * re-inserts a key on every hit (docs/caching.md has the figures).
+ * @internal A bounded map from hashes to values that forgets its least recently used key first.
+ * The layout of `lru-cache` (an index from key to slot, and the recency list as slot numbers in
+ * arrays), so a hit moves three numbers and allocates nothing; written here because core takes
+ * no runtime dependency. The index is a {@link HashIndex} (keyed by an integer taken from the
+ * hash, not by the string). bench/cache measures it against `lru-cache` and against a plain
+ * `Map` that re-inserts a key on every hit (docs/caching.md has the figures).
  */
 export class Lru<V> {
-  private readonly index = new Map<string, number>();
   private readonly keys: (string | undefined)[] = [];
+  private readonly index = new HashIndex<number>((i) => this.keys[i]!);
   private readonly vals: (V | undefined)[] = [];
   /**
    * Slot → the next less recently used slot, and the next more recently used one. Typed arrays,
@@ -68,7 +71,7 @@ export class Lru<V> {
       this.newer[this.head] = i;
       this.head = i;
     }
-    this.index.set(key, i);
+    this.index.set(i);
   }
 
   delete(key: string): V | undefined {
@@ -104,7 +107,7 @@ export class Lru<V> {
   }
 
   *entries(): IterableIterator<[string, V]> {
-    for (const [k, i] of this.index) yield [k, this.vals[i] as V];
+    for (const i of this.index.values()) yield [this.keys[i]!, this.vals[i] as V];
   }
 
   private grow(): void {

@@ -1,4 +1,5 @@
 import { DuplicateTokenError } from './errors';
+import { HashIndex } from './hash-index';
 import { checkListQuery, sweepInBatches } from './kit/args';
 import { type ConsumePolicy, type ConsumeResult, type ListPage, type ListQuery, type SweepOptions, type TokenStore, applyPatch, bindingMatches, deadAt, type LivenessFields, liveness, rateCountAt, satisfiesScopes, sweepable, usesAt } from './store';
 import type { JsonValue, TokenInfo, UrlBinding } from './types';
@@ -129,7 +130,9 @@ class Entry {
  * ```
  */
 export function memoryStore(_options: MemoryStoreOptions = {}): TokenStore & { readonly size: number } {
-  const byHash = new Map<string, Entry>();
+  // keyed by an integer taken from the hash (HashIndex): at a million tokens a Map of the hash
+  // strings made the lookup most of a verify
+  const byHash = new HashIndex<Entry>((e) => e.hash);
   const byId = new Map<string, Entry>();
   // ids sort in creation order; kept sorted for cursor pagination
   const order: string[] = [];
@@ -164,7 +167,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): TokenStore & { r
     async insert(record) {
       if (byHash.has(record.hash) || byId.has(record.id)) throw new DuplicateTokenError('[tokenaccess] [memory] a token with this hash or id already exists');
       const e = Entry.from(record);
-      byHash.set(e.hash, e);
+      byHash.set(e);
       byId.set(e.id, e);
       order.splice(indexOf(e.id), 0, e.id);
     },
@@ -219,7 +222,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): TokenStore & { r
       next.uses = e.uses;
       next.lastUsedAt = e.lastUsedAt;
       next.rateCount = e.rateCount;
-      byHash.set(next.hash, next);
+      byHash.set(next);
       byId.set(next.id, next);
       return next.info();
     },

@@ -155,6 +155,8 @@ export interface TokenStore {
    * history: a used-up token answers `exhausted` until it would have expired or is swept (a
    * store that deletes the record keeps a tombstone that answers so).
    * When nothing must change (unlimited token, fresh `lastUsedAt`) it should write nothing.
+   * `now` may be the same `Date` object for every call within one millisecond: read it, never
+   * change it or put it in a record.
    */
   consume(hash: string, now: Date, policy: ConsumePolicy): Promise<ConsumeResult>;
   list(query: ListQuery): Promise<ListPage>;

@@ -9,21 +9,23 @@ const PREFIX_RE = /^[a-z][a-z0-9]{0,15}$/;
 const BASE62_VALUE = new Uint8Array(65536).fill(255);
 for (let i = 0; i < BASE62.length; i++) BASE62_VALUE[BASE62.charCodeAt(i)] = i;
 
+// Signed 32-bit entries, and the running CRC starts at -1 (0xffffffff): the CRC stays a small
+// integer to V8 throughout (XOR works on the 32 bits alike), never a double.
 const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
+  const t = new Int32Array(256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
+    t[n] = c;
   }
   return t;
 })();
 
 /** CRC32 (IEEE) of an ASCII string. */
 export function crc32(s: string): number {
-  let c = 0xffffffff;
+  let c = -1;
   for (let i = 0; i < s.length; i++) c = CRC_TABLE[(c ^ s.charCodeAt(i)) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  return ~c >>> 0;
 }
 
 function checksum(s: string): string {
@@ -80,19 +82,22 @@ export function isWellFormed(raw: string, prefix = 'tka'): boolean {
   const p = prefix.length;
   if (typeof raw !== 'string' || raw.length !== p + 1 + RANDOM_LENGTH + CHECKSUM_LENGTH) return false;
   if (raw.charCodeAt(p) !== 95 /* _ */ || !raw.startsWith(prefix)) return false;
-  let c = 0xffffffff;
+  let c = -1;
   const end = raw.length - CHECKSUM_LENGTH;
   for (let i = 0; i < end; i++) {
     const ch = raw.charCodeAt(i);
     if (i > p && BASE62_VALUE[ch] === 255) return false;
     c = CRC_TABLE[(c ^ ch) & 0xff]! ^ (c >>> 8);
   }
-  let expected = (c ^ 0xffffffff) >>> 0;
-  for (let i = raw.length - 1; i >= end; i--) {
-    if (BASE62_VALUE[raw.charCodeAt(i)] !== expected % 62) return false;
-    expected = Math.floor(expected / 62);
+  // the checksum read as a base62 number (six digits have one reading), compared with the CRC:
+  // multiply-adds, where digit-by-digit `% 62` of a double was a third of this function
+  let sum = 0;
+  for (let i = end; i < raw.length; i++) {
+    const v = BASE62_VALUE[raw.charCodeAt(i)]!;
+    if (v === 255) return false;
+    sum = sum * 62 + v;
   }
-  return true;
+  return sum === ~c >>> 0;
 }
 
 /** The UI hint: prefix and the first 4 random characters (`tka_Ab3x`). */
