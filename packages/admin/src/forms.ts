@@ -2,7 +2,7 @@
 // clear message per bad field. What core itself refuses (a bad scope wildcard, a URL that cannot
 // be bound) comes back from core as `invalid_argument` and is shown the same way.
 
-import { type Duration, type IssueOptions, type IssueUrlOptions, type JsonValue, parseDuration } from '@tokenaccess/core';
+import { type Duration, type IssueOptions, type IssueUrlOptions, type JsonValue, parseDuration, rateLimitBounds } from '@tokenaccess/core';
 
 /** The methods a share link may be opened with, as the form offers them. @internal */
 export const LINK_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -60,12 +60,9 @@ function count(s: Submitted, name: string, label: string): number | undefined {
   return n;
 }
 
-/** The longest rate window core takes (a longer one is a use limit, not a rate). */
-const MAX_RATE_WINDOW = 366 * 86_400_000;
-
 /**
  * The optional rate limit: `rateLimit` (how many) and `rateWindow` (per how long), both or
- * neither, within core's bounds (1 to 1,000,000,000 per 1 s to 366 d, whole seconds).
+ * neither, within core's bounds (`rateLimitBounds`: 1 to 1,000,000,000 per 1 s to 366 d, whole seconds).
  */
 function rateLimit(s: Submitted): { limit: number; window: number } | undefined {
   const limitText = text(s.values, 'rateLimit');
@@ -73,7 +70,7 @@ function rateLimit(s: Submitted): { limit: number; window: number } | undefined 
   if (limitText === '' && windowText === '') return undefined;
   let limit: number | undefined;
   if (limitText === '') s.errors.rateLimit = 'Rate limit is needed with a rate window: how many requests each window allows.';
-  else if (!/^\d+$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 1_000_000_000) s.errors.rateLimit = 'Rate limit must be a whole number from 1 to 1000000000.';
+  else if (!/^\d+$/.test(limitText) || !rateLimitBounds.limitOk(Number(limitText))) s.errors.rateLimit = 'Rate limit must be a whole number from 1 to 1000000000.';
   else limit = Number(limitText);
   let window: number | undefined;
   if (windowText === '') s.errors.rateWindow = 'Rate window is needed with a rate limit, such as 1m or 1h.';
@@ -84,7 +81,7 @@ function rateLimit(s: Submitted): { limit: number; window: number } | undefined 
     } catch {
       window = undefined;
     }
-    if (window === undefined || window < 1000 || window > MAX_RATE_WINDOW || window % 1000 !== 0) {
+    if (window === undefined || !rateLimitBounds.windowOk(window)) {
       s.errors.rateWindow = 'Rate window must be whole seconds from 1s to 366d, such as 30s, 1m, 1h or 1d.';
       window = undefined;
     }

@@ -1,4 +1,4 @@
-import { type Invalidation, type Pepper, type TokenAccess, createTokenAccess, isWellFormed, memoryStore, parseDuration } from '@tokenaccess/core';
+import { type Invalidation, type Pepper, type TokenAccess, createTokenAccess, isWellFormed, memoryStore, parseDuration, rateLimitBounds } from '@tokenaccess/core';
 import { CliError, EXIT, usage } from './errors';
 import type { CliIO, Style } from './io';
 import { type Progress, createProgress } from './progress';
@@ -104,9 +104,6 @@ export function refillOf(values: Values, allowNone = false): { refill?: { every:
   return { refill: { every: duration(v, 'refill') } };
 }
 
-/** The longest rate window core takes: 366 days. */
-const MAX_RATE_WINDOW = 366 * 86_400_000;
-
 /**
  * `--rate-limit 100/1m`: at most 100 verifications per minute (`100/h` is `100/1h`); `none` /
  * `never` too, where `allowNone` (`update` removes the limit with it, `derive` gives the child
@@ -128,7 +125,7 @@ export function rateLimitOf(values: Values, allowNone = false): { rateLimit?: { 
   if (!m) throw usage(`--rate-limit must be <limit>/<window>, like 100/1m or 5000/1h (got ${JSON.stringify(v)})`);
   const [, limitText, windowText] = m as unknown as [string, string, string];
   const limit = Number(limitText);
-  if (!/^\d+$/.test(limitText) || limit < 1 || limit > 1_000_000_000) {
+  if (!/^\d+$/.test(limitText) || !rateLimitBounds.limitOk(limit)) {
     throw usage(`--rate-limit: the limit must be a whole number from 1 to 1000000000 (got ${JSON.stringify(v)})`, 'e.g. --rate-limit 100/1m');
   }
   // `100/h` reads as "100 an hour"
@@ -140,7 +137,7 @@ export function rateLimitOf(values: Values, allowNone = false): { rateLimit?: { 
   } catch {
     throw usage(`--rate-limit: the window must be a duration like 1s, 1m, 1h or 1d (got ${JSON.stringify(v)})`, 'e.g. --rate-limit 100/1m');
   }
-  if (window < 1000 || window > MAX_RATE_WINDOW || window % 1000 !== 0) {
+  if (!rateLimitBounds.windowOk(window)) {
     throw usage(`--rate-limit: the window must be whole seconds from 1s to 366d (got ${JSON.stringify(v)})`);
   }
   return { rateLimit: { limit, window } };

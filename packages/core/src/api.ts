@@ -7,6 +7,7 @@ export { can, cant, hasScopes, validateScopes } from './scopes';
 export { canonicalizeUrl, appendTokenParam, type CanonicalUrl } from './url';
 export { generateToken, isWellFormed, newId } from './token';
 export { parseDuration } from './duration';
+export { rateLimitBounds } from './validate';
 export { verifyError, toResponse, errorBody, parseBearer, rateLimitHeaders, type RateState, type RequestLike } from './http';
 export { webCryptoProvider, type CryptoProvider, type Pepper } from './hash';
 export { memoryStore, type MemoryStoreOptions } from './memory';

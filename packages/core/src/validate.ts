@@ -80,14 +80,34 @@ export function validateRefill(refill: unknown, maxUses: number | undefined): { 
 const MAX_RATE_WINDOW = 366 * 24 * 3600 * 1000;
 
 /**
+ * The bounds of a `rateLimit`, for tools that check input before calling core (the CLI, the
+ * admin page) and word their own messages: a limit is an integer from 1 to 1,000,000,000, a
+ * window whole seconds from 1 s to 366 d (so the `RateLimit` headers are exact).
+ *
+ * @example
+ * ```ts
+ * import { rateLimitBounds } from '@tokenaccess/core';
+ * rateLimitBounds.limitOk(100); // true
+ * rateLimitBounds.windowOk(1500); // false: not whole seconds
+ * ```
+ */
+export const rateLimitBounds = {
+  maxLimit: 1_000_000_000,
+  minWindow: 1000,
+  maxWindow: MAX_RATE_WINDOW,
+  limitOk: (limit: number): boolean => Number.isInteger(limit) && limit >= 1 && limit <= 1_000_000_000,
+  windowOk: (ms: number): boolean => Number.isInteger(ms) && ms >= 1000 && ms <= MAX_RATE_WINDOW && ms % 1000 === 0,
+} as const;
+
+/**
  * A `rateLimit` option: `{ limit, window }`, an integer limit of 1 to 1,000,000,000 verifications
  * per window, a duration of 1 s to 366 d (whole seconds, so the `RateLimit` headers are exact).
  */
 export function validateRateLimit(rate: unknown, what = 'rateLimit'): { limit: number; window: number } {
   if (!rate || typeof rate !== 'object' || !('limit' in rate) || !('window' in rate)) throw invalid(`${what} must be { limit, window }`);
   const { limit, window } = rate as { limit: unknown; window: Duration };
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1_000_000_000) throw invalid(`${what}.limit must be an integer from 1 to 1000000000`);
+  if (typeof limit !== 'number' || !rateLimitBounds.limitOk(limit)) throw invalid(`${what}.limit must be an integer from 1 to 1000000000`);
   const ms = parseDuration(window, `${what}.window`);
-  if (ms < 1000 || ms > MAX_RATE_WINDOW || ms % 1000 !== 0) throw invalid(`${what}.window must be whole seconds from 1s to 366d`);
+  if (!rateLimitBounds.windowOk(ms)) throw invalid(`${what}.window must be whole seconds from 1s to 366d`);
   return { limit, window: ms };
 }

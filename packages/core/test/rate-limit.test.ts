@@ -1,4 +1,4 @@
-import { createTokenAccess, memoryStore, rateLimitHeaders, toResponse, verifyError } from '@tokenaccess/core';
+import { createTokenAccess, memoryStore, rateLimitBounds, rateLimitHeaders, toResponse, verifyError } from '@tokenaccess/core';
 import { rateCountAt, rateState } from '@tokenaccess/core/store';
 import { describe, expect, it } from 'vitest';
 
@@ -18,6 +18,18 @@ describe('rate limit arithmetic (the rule every store implements)', () => {
     expect(rateState({ ...base, lastUsedAt: 1_010_000, rateLimit, rateCount: 7 }, 1_020_000)).toEqual({ limit: 10, window: 60_000, remaining: 3, resetAt: 1_060_000 });
     expect(rateState({ ...base, lastUsedAt: 1_070_000, rateLimit, rateCount: 12 }, 1_065_000)).toEqual({ limit: 10, window: 60_000, remaining: 0, resetAt: 1_120_000 });
     expect(rateState({ ...base, lastUsedAt: undefined, rateLimit: undefined }, 0)).toBeUndefined();
+  });
+});
+
+describe('rateLimitBounds (what the CLI and the admin page check before calling core)', () => {
+  it('accepts exactly what issue accepts', async () => {
+    const tokens = createTokenAccess({ store: memoryStore() });
+    const cases: [number, number][] = [[1, 1000], [1_000_000_000, rateLimitBounds.maxWindow], [0, 1000], [1_000_000_001, 1000], [1.5, 1000], [5, 999], [5, 1500], [5, rateLimitBounds.maxWindow + 1000]];
+    for (const [limit, window] of cases) {
+      const ok = rateLimitBounds.limitOk(limit) && rateLimitBounds.windowOk(window);
+      const issued = await tokens.issue({ subject: 'u', name: 'n', rateLimit: { limit, window } }).then(() => true, () => false);
+      expect([limit, window, ok]).toEqual([limit, window, issued]);
+    }
   });
 });
 
