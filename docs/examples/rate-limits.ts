@@ -1,6 +1,6 @@
 // Per-token rate limits on the embedded store (every store counts the same way: the
 // conformance suite pins it). docs/rate-limits.md quotes this file.
-import { createTokenAccess, memoryStore, toResponse, type TokenAccess } from '@tokenaccess/core';
+import { createTokenAccess, memoryStore, rateLimitBounds, toResponse, type TokenAccess } from '@tokenaccess/core';
 
 /** A service whose clock the example can move (in an app, leave `clock` out). */
 export function service(start = Date.now()) {
@@ -38,4 +38,10 @@ export async function main(tokens: TokenAccess, advance: (ms: number) => void) {
   // raise the limit without a new token: the count of the current window is kept
   await tokens.update(info.id, { rateLimit: { limit: 100, window: '1m' } });
   return { answers, policy: next.headers.get('ratelimit-policy'), next: next.status, defaulted: (await tokens.issue({ subject: 'user-2', name: 'app' })).info.rateLimit };
+}
+
+/** The check the CLI and the admin page make before calling core (`limit`, window in `ms`). */
+export function withinBounds(limit: number, ms: number): boolean {
+  const ok = rateLimitBounds.limitOk(limit) && rateLimitBounds.windowOk(ms); // whole seconds, 1 s to 366 d
+  return ok;
 }

@@ -13,4 +13,8 @@ describe('docs/examples/rate-limits.ts does what docs/rate-limits.md says', () =
     ]);
     expect(out).toMatchObject({ next: 200, policy: '"token";q=3;w=60', defaulted: { limit: 1000, window: 3_600_000 } });
   });
+
+  it('the bounds the tools check against are the ones issue enforces', () => {
+    expect([rl.withinBounds(5000, 60_000), rl.withinBounds(5000, 1500), rl.withinBounds(0, 60_000)]).toEqual([true, false, false]);
+  });
 });
