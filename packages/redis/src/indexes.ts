@@ -212,7 +212,11 @@ export function indexes({ client, keys, calls, run }: Connection, claims: IdClai
       let skip = 0;
       const keepInPlace = () => void skip++;
       const cycle = dutyCycle(pace.share, pace.pauseMs);
-      return sweepInBatches('redis', options, async (size) => {
+      // a page of the bucket at a time, a few dozen entries: a read of a whole batch (1,000
+      // members) held the connection and the event loop long enough to show in verifies' p99
+      const page = Math.max(16, pace.concurrency * 8);
+      return sweepInBatches('redis', options, async (batchSize) => {
+        const size = Math.min(batchSize, page);
         const bucket = buckets[b]!;
         const members = await calls.run('sweep', () => client.zrangebyscore(bucket, '-inf', t, 'LIMIT', skip, size));
         let deleted = 0;
