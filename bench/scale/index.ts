@@ -9,6 +9,7 @@
  * does with them.
  *
  *   npm run scale -w bench                     SCALE_TOKENS=200000 SCALE_STORES=redis npm run scale -w bench
+ *   SCALE_STORES=layouts npm run scale -w bench   (what each Redis structure costs per token, and smaller forms)
  *
  * The sweep runs with the stores' defaults unless told: SCALE_SWEEP_PACE (`full` or a share,
  * both stores), SCALE_SWEEP_CONCURRENCY and SCALE_SWEEP_PAUSE (Redis), SCALE_SWEEP_STEP
@@ -380,9 +381,50 @@ async function pgScale() {
   });
 }
 
+// ---------------------------------------------------------------- Redis: what each layout element costs
+
+/**
+ * `SCALE_STORES=layouts`: what one token costs in each Redis structure the layout uses, and in the
+ * smaller forms a later layout could use, on a private server (`INFO used_memory` delta over
+ * 100,000 synthetic entries with the store's member and value shapes; jemalloc size classes make
+ * these steps, not lines). Backs the "what would close the gap" table in docs/scale.md.
+ */
+async function layoutCosts() {
+  const c = await redisServer();
+  const n = 100_000;
+  const id = (i: number) => `01JD3V8Q4Z${String(i).padStart(16, '0')}`;
+  const hex = (i: number) => `${'a'.repeat(58)}${String(i).padStart(6, '0')}`;
+  const b64 = (i: number) => `${'a'.repeat(37)}${String(i).padStart(6, '0')}`;
+  const deadline = Date.now() + HOUR;
+  const rows: (string | number)[][] = [['structure', 'B per token']];
+  const trial = async (name: string, add: (p: ReturnType<Redis['pipeline']>, i: number) => void) => {
+    await c.flushall();
+    const before = await usedMemory(c);
+    for (let start = 0; start < n; start += 5000) {
+      const p = c.pipeline();
+      for (let i = start; i < Math.min(n, start + 5000); i++) add(p, i);
+      await p.exec();
+    }
+    rows.push([name, ((await usedMemory(c)) - before) / n]);
+  };
+  // today's record: `tka:t:{<64 hex>}`, a value like the bench token's (about 150 bytes), PXAT
+  await trial('record: 72-byte key, 150-byte value, PXAT (today)', (p, i) => p.set(`tka:t:{${hex(i)}}`, 'v'.repeat(150), 'PXAT', deadline));
+  await trial('record: 51-byte key (base64url hash), 110-byte value (positional body), PXAT', (p, i) => p.set(`tka:t:{${b64(i)}}`, 'v'.repeat(110), 'PXAT', deadline));
+  await trial('id map: 16,384 hashes, id → 43-character hash (today)', (p, i) => p.hset(`tka:i:${i % 16_384}`, id(i), 'x'.repeat(43)));
+  await trial('subject zsets, 10 tokens each (today)', (p, i) => p.zadd(`tka:s:{user-${Math.floor(i / 10)}}`, 0, `${id(i)}\u0000a`));
+  await trial('all: 16 zsets, skiplist (today)', (p, i) => p.zadd(`tka:{all:${i % 16}}`, 0, `${id(i)}\u0000a`));
+  await trial('all: 1,024 small zsets, listpack', (p, i) => p.zadd(`tka:{all:${i % 16}}:${i % 1024}`, 0, `${id(i)}\u0000a`));
+  await trial('exp: 16 zsets, skiplist (today)', (p, i) => p.zadd(`tka:{exp:${i % 16}}`, deadline + i, `${id(i)}\u0000a\u0000user-${i % 10_000}`));
+  await trial('exp: 1,024 small zsets, listpack', (p, i) => p.zadd(`tka:{exp:${i % 16}}:${i % 1024}`, deadline + i, `${id(i)}\u0000a\u0000user-${i % 10_000}`));
+  c.disconnect();
+  header(`Redis: bytes per token by structure (${n.toLocaleString('en-US')} entries each, INFO used_memory delta)`);
+  table(rows);
+}
+
 // ---------------------------------------------------------------- main
 
 try {
+  if (STORES.includes('layouts')) await layoutCosts();
   if (STORES.includes('redis')) await redisScale();
   if (STORES.includes('postgres')) await pgScale();
 } finally {
