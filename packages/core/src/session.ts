@@ -233,6 +233,8 @@ export function sessions(ctx: SessionContext) {
       'referrer-policy': 'no-referrer',
     });
     headers.append('set-cookie', `${cookie}=${made.token}; Path=${path}; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`);
+    // a rate-limited link's RateLimit / RateLimit-Policy, as on every answer to it
+    for (const [name, value] of Object.entries(result.headers ?? {})) headers.set(name, value);
     return { ok: true, session: made.info, link, response: new Response(null, { status: 303, headers }) };
   }
 

@@ -32,6 +32,21 @@ describe('exchange', () => {
     expect((await tokens.list({ kind: 'session' })).items.map((t) => t.id)).toEqual([out.session.id]);
   });
 
+  it('a rate-limited link: the 303 carries its RateLimit headers, and a full window is a 429 that spends nothing', async () => {
+    const c = clock(Date.parse('2026-01-01T00:00:00Z'));
+    const tokens = createTokenAccess({ store: memoryStore(), clock: c.now });
+    const share = await tokens.issueUrl({ url: 'https://example.com/files/report', maxUses: 5, rateLimit: { limit: 1, window: '1m' } });
+    const out = await tokens.exchange(get(share.url));
+    expect(out.response.status).toBe(303);
+    expect(out.response.headers.get('ratelimit-policy')).toBe('"token";q=1;w=60');
+    expect(out.response.headers.get('ratelimit')).toBe('"token";r=0;t=60');
+    const second = await tokens.exchange(get(share.url));
+    expect(second.response.status).toBe(429);
+    expect(second.response.headers.get('retry-after')).toBe('60');
+    expect(second.response.headers.get('set-cookie')).toBeNull();
+    expect((await tokens.inspect(share.token))?.uses).toBe(1);
+  });
+
   it('the session opens the page and its sub-resources from the cookie, and nothing else', async () => {
     const tokens = createTokenAccess({ store: memoryStore() });
     const share = await tokens.issueUrl({ url: 'http://example.com/share/abc' });
