@@ -624,6 +624,12 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
     async revokeById(id) {
       const found = await admin('revokeById', () => store.deleteById(validateText(id, 'id')));
       if (found) await revoked(found);
+      else {
+        // gone already: maybe a revoke that was cut off before its descendants (repeating it
+        // finishes the cascade, so a derived token never outlives its revoked parent)
+        const orphans = await life.revokeDescendants(id);
+        if (orphans.length > 0) emit('onRevoked', options.onRevoked, orphans);
+      }
       return found;
     },
 
@@ -654,7 +660,7 @@ export function createTokenAccessWith(provider: CryptoProvider, options: TokenAc
   /** A revoked token: published at once, then its descendants revoked (and published), then `onRevoked`. */
   async function revoked(found: TokenInfo): Promise<void> {
     await changedRecords([found]);
-    emit('onRevoked', options.onRevoked, [found, ...(await life.revokeDescendants(found))]);
+    emit('onRevoked', options.onRevoked, [found, ...(await life.revokeDescendants(found.id))]);
   }
   const life = lifecycle({ store, now, admin, emit, options, urlParam, create, changed: changedRecords });
   const share = sessions({

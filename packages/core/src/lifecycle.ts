@@ -13,7 +13,7 @@ import { validateMaxUses, validateMetadata, validateRateLimit, validateRefill, v
 // reads only its own record (one round trip, on Redis Cluster too, where a parent may live in
 // another slot). The cascade runs after the parent's own write, one descendant at a time; a
 // crash part-way leaves some descendants unchanged until the operation is repeated (it is
-// idempotent).
+// idempotent: a repeated `revokeById` of a parent already deleted still revokes what it left).
 
 type Fields = {
   subject?: string; name: string; scopes?: string[]; expiresAt?: Date; idleTimeout?: number; maxUses?: number | null;
@@ -239,11 +239,16 @@ export function lifecycle(ctx: LifecycleContext) {
     return ctx.create('access', fields, at);
   }
 
-  /** Deletes every descendant of a revoked token (published to the cache); returns them (for `onRevoked`). */
-  async function revokeDescendants(found: TokenInfo): Promise<TokenInfo[]> {
+  /**
+   * Deletes every descendant of a revoked token (published to the cache); returns them (for
+   * `onRevoked`). Runs after the parent is gone, so no new child of it can be derived meanwhile;
+   * deepest first, so that a cascade cut off part-way leaves the upper levels in place, and it
+   * needs only the parent's id: a revoke by id repeated after a cut finishes the walk.
+   */
+  async function revokeDescendants(parentId: string): Promise<TokenInfo[]> {
     const gone: TokenInfo[] = [];
     try {
-      for (const child of await descendants(found.id)) {
+      for (const child of (await descendants(parentId)).reverse()) {
         const out = await admin('revoke', () => store.deleteById(child.id));
         if (out) gone.push(out);
       }

@@ -106,6 +106,42 @@ describe('disable and enable with derived tokens', () => {
   });
 });
 
+describe('a revoke cut off part-way', () => {
+  it('repeating revokeById of the parent, already deleted, revokes the descendants it left (a derived token never outlives its revoked parent)', async () => {
+    const inner = memoryStore();
+    let failOn: string | undefined;
+    // the store fails once on one grandchild, as a connection cut in the middle of the cascade would
+    const store = {
+      ...inner,
+      deleteById: (id: string) => {
+        if (id === failOn) {
+          failOn = undefined;
+          return Promise.reject(new Error('connection reset'));
+        }
+        return inner.deleteById(id);
+      },
+    };
+    const revokedEvents: unknown[] = [];
+    const tokens = createTokenAccess({ store, onRevoked: (e) => void revokedEvents.push(e) });
+    const parent = await tokens.issue({ subject: 'u', name: 'parent' });
+    const a = await tokens.derive(parent.info.id, { name: 'a' });
+    const b = await tokens.derive(parent.info.id, { name: 'b' });
+    const aa = await tokens.derive(a.info.id, { name: 'aa' });
+    // deepest first: aa, then b, then a; cut at b
+    failOn = b.info.id;
+    await expect(tokens.revokeById(parent.info.id)).rejects.toMatchObject({ code: 'unavailable' });
+    expect((await tokens.verify(parent.token)).ok).toBe(false);
+    const alive = async () => (await Promise.all([a, b, aa].map(async (t) => ((await tokens.verify(t.token)).ok ? t.info.id : null)))).filter(Boolean);
+    expect(await alive()).toEqual([a.info.id, b.info.id]); // left behind by the cut
+    expect(await tokens.revokeById(parent.info.id)).toBeNull(); // the parent is gone
+    expect(await alive()).toEqual([]);
+    expect((revokedEvents.at(-1) as TokenInfo[]).map((t) => t.id).sort()).toEqual([a.info.id, b.info.id].sort());
+    // an id that never had children costs one index read and reports nothing
+    expect(await tokens.revokeById('01JD3V8Q4Z0000000000000000')).toBeNull();
+    expect(revokedEvents).toHaveLength(1);
+  });
+});
+
 describe('cost', () => {
   it('verifying an unlimited parentless token is one store call, as before; a revoke lists its children once', async () => {
     const store = countingStore();
