@@ -21,7 +21,7 @@
  * bulk-loaded in the store's row format.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -416,10 +416,80 @@ async function layoutCosts() {
   await trial('all: 1,024 small zsets, listpack', (p, i) => p.zadd(`tka:{all:${i % 16}}:${i % 1024}`, 0, `${id(i)}\u0000a`));
   await trial('exp: 16 zsets, skiplist (today)', (p, i) => p.zadd(`tka:{exp:${i % 16}}`, deadline + i, `${id(i)}\u0000a\u0000user-${i % 10_000}`));
   await trial('exp: 1,024 small zsets, listpack', (p, i) => p.zadd(`tka:{exp:${i % 16}}:${i % 1024}`, deadline + i, `${id(i)}\u0000a\u0000user-${i % 10_000}`));
+  // the index a layout v3 could use: per bucket, leaves of at most 120 members (listpack holds up
+  // to 128; a zset that passed it stays a skiplist after a split) named by their
+  // first member and a directory zset of the leaf names, inserted in creation order by one script
+  // (an append to a full last leaf starts a new leaf; an insert into a full inner leaf splits it)
+  const add = async (bucket: number, member: string) => c.eval(LEAF_ADD, 1, `tka:{all:${bucket}}`, member, `tka:{all:${bucket}}:l:`, 120);
+  await c.flushall();
+  const before = await usedMemory(c);
+  for (let start = 0; start < n; start += 2000) await Promise.all(Array.from({ length: Math.min(2000, n - start) }, (_, j) => add((start + j) % 16, `${id(start + j)}\u0000a`)));
+  rows.push(['all: 16 buckets of listpack leaves (≤ 120) with a directory (B+-tree, one level)', ((await usedMemory(c)) - before) / n]);
+  // the same with the id map folded in: the hash in each member as 32 raw bytes (a member stays
+  // within listpack's 64 bytes: 26 + 3 + 32), so a lookup by id reads the leaf
+  await c.flushall();
+  const folded = await usedMemory(c);
+  const withHash = (i: number) => Buffer.concat([Buffer.from(`${id(i)}\u0000a\u0000`), createHash('sha256').update(String(i)).digest()]);
+  for (let start = 0; start < n; start += 2000) {
+    await Promise.all(Array.from({ length: Math.min(2000, n - start) }, (_, j) => c.eval(LEAF_ADD, 1, `tka:{all:${(start + j) % 16}}`, withHash(start + j), `tka:{all:${(start + j) % 16}}:l:`, 120)));
+  }
+  rows.push(['all + id map: the same leaves, each member also holding the 32-byte hash', ((await usedMemory(c)) - folded) / n]);
+  // a page of `list`: 100 members after a cursor, read leaf by leaf through the directory
+  const t0 = performance.now();
+  const pages = 200;
+  for (let i = 0; i < pages; i++) await c.eval(LEAF_RANGE, 1, 'tka:{all:3}', `${id(16 * ((i * 311) % (n / 16)) + 3)}\u0000a`, 'tka:{all:3}:l:', 100);
+  const pageMs = (performance.now() - t0) / pages;
   c.disconnect();
   header(`Redis: bytes per token by structure (${n.toLocaleString('en-US')} entries each, INFO used_memory delta)`);
   table(rows);
+  console.log(`\nleaf index: a page of 100 members after a cursor, one script call per bucket: ${fmt(pageMs)} ms (mean of ${pages}, round trip included)`);
 }
+
+/** layoutCosts' prototype: adds ARGV[1] to the leaf index of directory KEYS[1] (leaves ARGV[2]..name, at most ARGV[3] members). */
+const LEAF_ADD = `
+local dir, m, prefix, max = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])
+local found = redis.call('ZREVRANGEBYLEX', dir, '[' .. m, '-', 'LIMIT', 0, 1)
+local name = found[1]
+if not name then
+  local first = redis.call('ZRANGE', dir, 0, 0)[1]
+  if not first then
+    redis.call('ZADD', dir, 0, m)
+    redis.call('ZADD', prefix .. m, 0, m)
+    return 1
+  end
+  redis.call('RENAME', prefix .. first, prefix .. m)
+  redis.call('ZREM', dir, first)
+  redis.call('ZADD', dir, 0, m)
+  name = m
+end
+local leaf = prefix .. name
+redis.call('ZADD', leaf, 0, m)
+if redis.call('ZCARD', leaf) > max then
+  local last = redis.call('ZRANGE', leaf, -1, -1)[1]
+  local keep = (last == m) and max or math.floor((max + 1) / 2)
+  local upper = redis.call('ZRANGE', leaf, keep, -1)
+  local args = {}
+  for _, u in ipairs(upper) do args[#args + 1] = 0; args[#args + 1] = u end
+  redis.call('ZADD', prefix .. upper[1], unpack(args))
+  redis.call('ZREMRANGEBYRANK', leaf, keep, -1)
+  redis.call('ZADD', dir, 0, upper[1])
+end
+return 1
+`;
+
+/** layoutCosts' prototype: up to ARGV[3] members after ARGV[1] in the leaf index of KEYS[1]. */
+const LEAF_RANGE = `
+local dir, after, prefix, n = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])
+local out = {}
+local name = redis.call('ZREVRANGEBYLEX', dir, '[' .. after, '-', 'LIMIT', 0, 1)[1] or redis.call('ZRANGE', dir, 0, 0)[1]
+local from = '(' .. after
+while name and #out < n do
+  for _, m in ipairs(redis.call('ZRANGEBYLEX', prefix .. name, from, '+', 'LIMIT', 0, n - #out)) do out[#out + 1] = m end
+  name = redis.call('ZRANGEBYLEX', dir, '(' .. name, '+', 'LIMIT', 0, 1)[1]
+  from = '-'
+end
+return out
+`;
 
 // ---------------------------------------------------------------- main
 
