@@ -104,10 +104,11 @@ export class HashIndex<V> {
     this.count = 0;
   }
 
-  /** Every value, in no particular order. */
+  /** Every value, in no particular order; deleting the value just yielded skips none. */
   *values(): IterableIterator<V> {
     for (const v of this.slots.values()) {
-      if (Array.isArray(v)) yield* v;
+      // a copy: a delete splices the slot's array, which would shift the next value past us
+      if (Array.isArray(v)) yield* v.slice();
       else yield v;
     }
   }

@@ -66,6 +66,20 @@ describe('HashIndex (the verify cache and memory store index)', () => {
     expect(index.get('b'.repeat(64))).toBeUndefined();
   });
 
+  it('deleting each value while iterating (as a sweep does) reaches every one, sharing a slot or not', () => {
+    for (const slot of [() => 0, (k: string) => k.charCodeAt(63) % 3, undefined]) {
+      const index = new HashIndex<Rec>((r) => r.key, slot);
+      for (const [n, key] of hashes.entries()) index.set({ key, n });
+      const seen: string[] = [];
+      for (const r of index.values()) {
+        seen.push(r.key);
+        index.delete(r.key);
+      }
+      expect(seen.sort()).toEqual([...hashes].sort());
+      expect(index.size).toBe(0);
+    }
+  });
+
   it('slots are small non-negative integers, spread over hashes of any form', () => {
     const forms = [...hashes, ...hashes.map((h) => `k1:${h}`), 'short', '', '=legacy|hash'];
     for (const k of forms) {
