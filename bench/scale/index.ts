@@ -420,20 +420,12 @@ async function layoutCosts() {
   // to 128; a zset that passed it stays a skiplist after a split) named by their
   // first member and a directory zset of the leaf names, inserted in creation order by one script
   // (an append to a full last leaf starts a new leaf; an insert into a full inner leaf splits it)
-  const add = async (bucket: number, member: string) => c.eval(LEAF_ADD, 1, `tka:{all:${bucket}}`, member, `tka:{all:${bucket}}:l:`, 120);
-  await c.flushall();
-  const before = await usedMemory(c);
-  for (let start = 0; start < n; start += 2000) await Promise.all(Array.from({ length: Math.min(2000, n - start) }, (_, j) => add((start + j) % 16, `${id(start + j)}\u0000a`)));
-  rows.push(['all: 16 buckets of listpack leaves (≤ 120) with a directory (B+-tree, one level)', ((await usedMemory(c)) - before) / n]);
+  const leafAdd = (p: ReturnType<Redis['pipeline']>, i: number, member: string | Buffer) => p.eval(LEAF_ADD, 1, `tka:{all:${i % 16}}`, member, `tka:{all:${i % 16}}:l:`, 120);
+  await trial('all: 16 buckets of listpack leaves (≤ 120) with a directory (B+-tree, one level)', (p, i) => leafAdd(p, i, `${id(i)}\u0000a`));
   // the same with the id map folded in: the hash in each member as 32 raw bytes (a member stays
   // within listpack's 64 bytes: 26 + 3 + 32), so a lookup by id reads the leaf
-  await c.flushall();
-  const folded = await usedMemory(c);
   const withHash = (i: number) => Buffer.concat([Buffer.from(`${id(i)}\u0000a\u0000`), createHash('sha256').update(String(i)).digest()]);
-  for (let start = 0; start < n; start += 2000) {
-    await Promise.all(Array.from({ length: Math.min(2000, n - start) }, (_, j) => c.eval(LEAF_ADD, 1, `tka:{all:${(start + j) % 16}}`, withHash(start + j), `tka:{all:${(start + j) % 16}}:l:`, 120)));
-  }
-  rows.push(['all + id map: the same leaves, each member also holding the 32-byte hash', ((await usedMemory(c)) - folded) / n]);
+  await trial('all + id map: the same leaves, each member also holding the 32-byte hash', (p, i) => leafAdd(p, i, withHash(i)));
   // a page of `list`: 100 members after a cursor, read leaf by leaf through the directory
   const t0 = performance.now();
   const pages = 200;

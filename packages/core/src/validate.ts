@@ -78,6 +78,9 @@ export function validateRefill(refill: unknown, maxUses: number | undefined): { 
 
 /** The longest rate window: a year (longer is a use limit, `maxUses`, not a rate). */
 const MAX_RATE_WINDOW = 366 * 24 * 3600 * 1000;
+/** The shortest rate window, and its unit: whole seconds, so the `RateLimit` headers are exact. */
+const MIN_RATE_WINDOW = 1000;
+const MAX_RATE_LIMIT = 1_000_000_000;
 
 /**
  * The bounds of a `rateLimit`, for tools that check input before calling core (the CLI, the
@@ -92,11 +95,11 @@ const MAX_RATE_WINDOW = 366 * 24 * 3600 * 1000;
  * ```
  */
 export const rateLimitBounds = {
-  maxLimit: 1_000_000_000,
-  minWindow: 1000,
+  maxLimit: MAX_RATE_LIMIT,
+  minWindow: MIN_RATE_WINDOW,
   maxWindow: MAX_RATE_WINDOW,
-  limitOk: (limit: number): boolean => Number.isInteger(limit) && limit >= 1 && limit <= 1_000_000_000,
-  windowOk: (ms: number): boolean => Number.isInteger(ms) && ms >= 1000 && ms <= MAX_RATE_WINDOW && ms % 1000 === 0,
+  limitOk: (limit: number): boolean => Number.isInteger(limit) && limit >= 1 && limit <= MAX_RATE_LIMIT,
+  windowOk: (ms: number): boolean => Number.isInteger(ms) && ms >= MIN_RATE_WINDOW && ms <= MAX_RATE_WINDOW && ms % MIN_RATE_WINDOW === 0,
 } as const;
 
 /**
