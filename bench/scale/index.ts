@@ -210,7 +210,7 @@ async function keyBytes(c: Redis, prefix: string) {
     keys.forEach((k, i) => {
       const bytes = Number(sizes[i] ?? 0);
       const rest = k.slice(prefix.length);
-      const group = rest.startsWith('t:') ? 't:{hash} (records)' : rest.startsWith('i:') ? 'i:<n> (id map, 16,384 hashes)' : rest.startsWith('s:') ? 's:{subject} (zsets)' : rest.startsWith('p:') ? 'p:{parent} (zsets)' : rest.startsWith('{all:') ? '{all:<b>} (16 zsets)' : rest.startsWith('{exp:') ? '{exp:<b>} (16 zsets)' : rest;
+      const group = rest.startsWith('t:') ? 't:{hash} (records)' : rest.startsWith('i:') ? 'i:<n> (id map, 16,384 hashes)' : rest.startsWith('s:') ? 's:{subject} (zsets)' : rest.startsWith('p:') ? 'p:{parent} (zsets)' : rest.startsWith('{ix:') ? (rest.endsWith('}') ? '{ix:<b>} (directories)' : rest.endsWith(':n') ? '{ix:<b>}:n (leaf counters)' : '{ix:<b>}:<n> (index leaves)') : rest;
       const g = groups.get(group) ?? { bytes: 0, keys: 0 };
       g.bytes += bytes;
       g.keys++;

@@ -55,8 +55,9 @@ export function connect(client: RedisClient, keyPrefix: string, timeout: Duratio
 /**
  * EVALSHA, and EVAL when the server answers `NOSCRIPT` (a restart, a failover, `SCRIPT FLUSH`,
  * or a Cluster node that has not seen the script yet): EVAL also loads it for next time.
+ * @internal
  */
-async function evalScript(client: RedisClient, s: Script, key: string, args: (string | number)[]): Promise<unknown> {
+export async function evalScript(client: RedisClient, s: Script, key: string, args: (string | number)[]): Promise<unknown> {
   try {
     return await client.evalsha(s.sha, 1, key, ...args);
   } catch (err) {

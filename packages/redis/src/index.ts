@@ -28,8 +28,9 @@ import {
 } from '@tokenaccess/core/store';
 import { idClaims } from './claims';
 import { type RedisClient, connect, script } from './client';
-import { expiryScore, indexes } from './indexes';
-import { DEFAULT_BUCKETS, entry, expiryEntry } from './keys';
+import { indexes } from './indexes';
+import { DEFAULT_BUCKETS, entry } from './keys';
+import { leafIndex } from './leaves';
 import { CONSUME, DELETE, UPDATE } from './lua';
 import { bodyOf, decode, encode, encodeBody } from './record';
 import { batchedGet } from './batch';
@@ -79,8 +80,12 @@ export interface RedisStoreOptions {
   batchReads?: boolean;
   /**
    * How long after its deadline (expiry or idle expiry) Redis keeps a dead record before its TTL
-   * removes it, in ms. While it is kept, `consume` answers `expired` instead of `not_found`, and
-   * `sweep` deletes it. @default 0
+   * removes it, in ms. While it is kept, `consume` answers `expired` (as on every other store)
+   * instead of `not_found`, and `sweep` deletes it with all its index entries. A record Redis
+   * removed first leaves its entries in its subject's and parent's indexes until that subject or
+   * parent is next listed or revoked (the token index does not say which subject a token had), so
+   * sweep at least this often. `0` lets Redis drop a record at its deadline.
+   * @default 86_400_000 (one day)
    */
   expiryGrace?: number;
   /**
@@ -124,6 +129,9 @@ export interface RedisStoreOptions {
 }
 
 
+/** Default `expiryGrace`: one day. */
+const DEFAULT_EXPIRY_GRACE = 86_400_000;
+
 const consumeScript = script(CONSUME);
 const deleteScript = script(DELETE);
 const updateScript = script(UPDATE);
@@ -151,7 +159,7 @@ const updateScript = script(UPDATE);
  * ```
  */
 export function redisStore(options: RedisStoreOptions): TokenStore {
-  const { client, keyPrefix = 'tka:', timeout = 2000, readFirst = true, batchReads = true, expiryGrace = 0, buckets = DEFAULT_BUCKETS, sweepConcurrency = 4, sweepPause = 0, sweepPace } = options;
+  const { client, keyPrefix = 'tka:', timeout = 2000, readFirst = true, batchReads = true, expiryGrace = DEFAULT_EXPIRY_GRACE, buckets = DEFAULT_BUCKETS, sweepConcurrency = 4, sweepPause = 0, sweepPace } = options;
   if (!client || typeof (client as { evalsha?: unknown }).evalsha !== 'function') {
     throw new TokenAccessError('invalid_argument', storeMessage('redis', '`client` must be an ioredis Redis or Cluster'));
   }
@@ -164,8 +172,9 @@ export function redisStore(options: RedisStoreOptions): TokenStore {
   const share = sweepShare('redis', sweepPace);
   const connection = connect(client, keyPrefix, timeout, expiryGrace, buckets);
   const { keys, calls, run } = connection;
-  const claims = idClaims(connection);
-  const walks = indexes(connection, claims, { concurrency: sweepConcurrency, pauseMs: sweepPause, share });
+  const index = leafIndex(connection);
+  const claims = idClaims(connection, index);
+  const walks = indexes(connection, index, claims, { concurrency: sweepConcurrency, pauseMs: sweepPause, share });
 
   const isCluster = (client as { isCluster?: boolean }).isCluster === true;
   const read: (key: string) => Promise<string | null> = batchReads && !isCluster ? batchedGet(client) : (key) => client.get(key);
@@ -197,9 +206,9 @@ export function redisStore(options: RedisStoreOptions): TokenStore {
     if (outcome === 'ok') return { ok: true, record };
     if (outcome === 'ok_spent') {
       // this use exhausted the token and the script kept its record (the tombstone): file it in
-      // its `exp` bucket as dead from now, so `sweep` deletes it. Best effort: if this fails, the
-      // record's own TTL (core's purgeAt) still removes it, and readers prune the entries it leaves
-      void calls.run('consume', () => client.zadd(keys.expiry(record.id), now, expiryEntry(record))).catch(() => undefined);
+      // the index as due now, so `sweep` deletes it. Best effort: if this fails, the record's own
+      // TTL (core's purgeAt) still removes it, and readers prune the entries it leaves
+      void walks.refile(record, 'consume').catch(() => undefined);
       return { ok: true, record };
     }
     return { ok: false, reason: outcome as ConsumeRefusal, record };
@@ -220,13 +229,11 @@ export function redisStore(options: RedisStoreOptions): TokenStore {
       // index entries before the token: an entry without a token is skipped and pruned, but a
       // token without its entries would escape `list` and `revokeAll`
       const member = entry(record.id, record.kind);
-      const indexed: [key: string, member: string, score: number][] = [[keys.all(record.id), member, 0]];
-      if (record.subject !== undefined) indexed.push([keys.subject(record.subject), member, 0]);
-      if (record.parentId !== undefined) indexed.push([keys.parent(record.parentId), member, 0]);
-      const score = expiryScore(record);
-      if (score !== undefined) indexed.push([keys.expiry(record.id), expiryEntry(record), score]);
+      const indexed: string[] = [];
+      if (record.subject !== undefined) indexed.push(keys.subject(record.subject));
+      if (record.parentId !== undefined) indexed.push(keys.parent(record.parentId));
       try {
-        await Promise.all(indexed.map(([key, m, s]) => calls.run('insert', () => client.zadd(key, s, m))));
+        await Promise.all(indexed.map((key) => calls.run('insert', () => client.zadd(key, 0, member))));
         // the token itself: NX makes the hash unique. Its TTL is core's purgeAt: the deadline
         // (plus the grace), or for a record stored used up without one, its tombstone's end
         const value = encode(record);
@@ -237,10 +244,10 @@ export function redisStore(options: RedisStoreOptions): TokenStore {
         );
         if (set !== 'OK') throw new DuplicateTokenError(storeMessage('redis', 'a token with this hash exists'));
       } catch (err) {
-        await Promise.allSettled([...indexed.map(([key, m]) => calls.run('insert', () => client.zrem(key, m))), claims.release(record.id, pending)]);
+        await Promise.allSettled([...indexed.map((key) => calls.run('insert', () => client.zrem(key, member))), claims.release(record, pending)]);
         throw err;
       }
-      await claims.confirm(record);
+      await claims.confirm(record, pending);
     },
 
     findByHash(hash) {
@@ -289,7 +296,7 @@ export function redisStore(options: RedisStoreOptions): TokenStore {
         else if (outcome !== 'ok') return null;
         else {
           const record = decode(next!, claim.hash);
-          await walks.refileExpiry(record);
+          await walks.refile(record, 'update');
           return record;
         }
       }

@@ -1,23 +1,14 @@
-import { type ListPage, type ListQuery, type SweepOptions, type TokenInfo, checkListQuery, dutyCycle, listMatches, sweepInBatches, timeDeadline } from '@tokenaccess/core/store';
+import { type ListPage, type ListQuery, type SweepOptions, type TokenInfo, checkListQuery, dutyCycle, listMatches, sweepInBatches } from '@tokenaccess/core/store';
 import type { IdClaims } from './claims';
 import { type Connection, script } from './client';
-import { type Entry, after, entry, expiryEntry, parseEntry } from './keys';
+import { type Entry, after, entry, parseEntry } from './keys';
+import { type Filed, type LeafIndex, idCompare, pendingSince, recordScore } from './leaves';
 import { DELETE, SWEEP_ONE } from './lua';
 import { decode } from './record';
+import { PENDING_MS } from './claims';
 
 const deleteWithId = script(DELETE);
 const deleteIfDead = script(SWEEP_ONE);
-
-/**
- * The score of a record in its `exp` bucket: its time deadline, or 0 when it is stored used up
- * for good (dead now, so the next `sweep` deletes it; a refilling token is not: its budget comes
- * back); undefined when it belongs in no `exp` bucket.
- * @internal
- */
-export function expiryScore(record: TokenInfo): number | undefined {
-  if (record.maxUses !== undefined && record.refill === undefined && record.uses >= record.maxUses) return 0;
-  return timeDeadline(record);
-}
 
 /** How a sweep paces itself, so the process's own verifies are not starved. @internal */
 export interface SweepPace {
@@ -33,8 +24,8 @@ export interface SweepPace {
 export interface Indexes {
   /** Removes a deleted record's index entries (best effort per entry; the token key is the truth). */
   unindex(record: TokenInfo): Promise<unknown>;
-  /** Files a record in its `exp` bucket under {@link expiryScore}, or takes it out. */
-  refileExpiry(record: TokenInfo): Promise<unknown>;
+  /** Files a record again under its due time ({@link recordScore}). */
+  refile(record: TokenInfo, what: string): Promise<unknown>;
   /** The record an index entry leads to, or null (and the entry is pruned when it is stale). */
   follow(e: Entry, from: string[], what: string): Promise<TokenInfo | null>;
   list(query: ListQuery): Promise<ListPage>;
@@ -42,26 +33,19 @@ export interface Indexes {
   sweep(now: Date, options?: SweepOptions): Promise<number>;
 }
 
-/** Byte order of two members, as Redis sorts them (memcmp of the UTF-8). */
-function lexLess(a: string, b: string): boolean {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0;
-}
-
 /** @internal */
-export function indexes({ client, keys, calls, run }: Connection, claims: IdClaims, pace: SweepPace): Indexes {
+export function indexes({ client, keys, calls, run }: Connection, index: LeafIndex, claims: IdClaims, pace: SweepPace): Indexes {
   const quietly = (p: Promise<unknown>) => void p.catch(() => undefined);
 
   const unindex = (record: TokenInfo) => {
     const member = entry(record.id, record.kind);
-    const ops: Promise<unknown>[] = [
-      claims.forget(record.id, record.hash, 'unindex'),
-      calls.run('unindex', () => client.zrem(keys.all(record.id), member)),
-      calls.run('unindex', () => client.zrem(keys.expiry(record.id), expiryEntry(record))),
-    ];
+    const ops: Promise<unknown>[] = [claims.forget(record.id, record.hash, 'unindex')];
     if (record.subject !== undefined) ops.push(calls.run('unindex', () => client.zrem(keys.subject(record.subject!), member)));
     if (record.parentId !== undefined) ops.push(calls.run('unindex', () => client.zrem(keys.parent(record.parentId!), member)));
     return Promise.all(ops);
   };
+
+  const refile = (record: TokenInfo, what: string) => index.set(record.id, { hash: record.hash }, record.kind, record.hash, recordScore(record), what);
 
   const follow = async (e: Entry, from: string[], what: string): Promise<TokenInfo | null> => {
     const claim = await claims.lookUp(e.id, what);
@@ -72,62 +56,67 @@ export function indexes({ client, keys, calls, run }: Connection, claims: IdClai
     return null;
   };
 
-  /** Every index entry of a token that Redis removed, for `prune`. */
-  const indexesOf = (e: Entry) => {
-    const from = [keys.expiry(e.id), keys.all(e.id)];
-    if (e.subject !== undefined) from.push(keys.subject(e.subject));
-    if (e.parentId !== undefined) from.push(keys.parent(e.parentId));
-    return from;
+  /** The record a token-index entry leads to (it holds the hash: one GET), or null. */
+  const followFiled = async (f: Filed, what: string): Promise<TokenInfo | null> => {
+    const value = await calls.run(what, () => client.get(keys.token(f.hash)));
+    const record = value === null ? null : decode(value, f.hash);
+    if (record?.id === f.id) return record;
+    if (!record) {
+      const since = pendingSince(f.score);
+      const claim = since === undefined ? { hash: f.hash, score: f.score } : { hash: f.hash, score: f.score, pendingSince: since };
+      quietly(claims.prune({ id: f.id, kind: f.kind }, [], claim));
+    }
+    return null;
   };
 
-  /** One `exp` entry due at `now`: 1 when a dead token was deleted or cleared, else 0. */
-  const sweepEntry = async (bucket: string, member: string, now: number, keepInPlace: () => void): Promise<number> => {
-    const e = parseEntry(member);
-    if (!e) {
-      await calls.run('sweep', () => client.zrem(bucket, member));
-      return 0;
+  /** One due entry of the token index at `now`: 1 when a dead token was deleted or cleared, else 0. */
+  const sweepEntry = async (f: Filed, now: number): Promise<number> => {
+    const since = pendingSince(f.score);
+    if (since !== undefined) {
+      // an insert that has not finished: still running, or crashed before or after its SET
+      if (now - since < PENDING_MS && Date.now() - since < PENDING_MS) return 0;
+      const value = await calls.run('sweep', () => client.get(keys.token(f.hash)));
+      const record = value === null ? null : decode(value, f.hash);
+      if (record?.id === f.id) return void (await index.set(f.id, { hash: f.hash, score: f.score }, f.kind, f.hash, recordScore(record), 'sweep')), 0;
+      return (await index.remove(f.id, f.hash, 'sweep', f.score)) ? 1 : 0;
     }
-    const claim = await claims.lookUp(e.id, 'sweep');
-    const [state, value] = claim ? ((await run('sweep', deleteIfDead, keys.token(claim.hash), [now, e.id])) as [string, string | undefined]) : ['missing', undefined];
+    const [state, value] = (await run('sweep', deleteIfDead, keys.token(f.hash), [now, f.id])) as [string, string | undefined];
     if (state === 'deleted') {
-      await unindex(decode(value!, claim!.hash));
+      await unindex(decode(value!, f.hash));
       return 1;
     }
     if (state === 'alive') {
-      // the idle deadline moved since it was indexed: file it under the new one
-      const deadline = timeDeadline(decode(value!, claim!.hash));
-      await calls.run('sweep', () => (deadline === undefined ? client.zrem(bucket, member) : client.zadd(bucket, 'XX', deadline, member)));
+      // its deadline moved since it was filed (an idle timeout, an update): file it under the new one
+      await index.set(f.id, { hash: f.hash, score: f.score }, f.kind, f.hash, recordScore(decode(value!, f.hash)), 'sweep');
       return 0;
     }
-    // already gone (Redis's TTL removed it): clear what it left in the indexes
-    if (await claims.prune(e, indexesOf(e), claim, state === 'missing')) return 1;
-    keepInPlace();
-    return 0;
+    if (state === 'other') return 0;
+    // already gone (Redis's TTL removed it): its entry goes. Its subject's and parent's entries
+    // (the index does not say which) go when that subject or parent is next walked
+    return (await index.remove(f.id, f.hash, 'sweep', f.score)) ? 1 : 0;
   };
 
-  /** Members of one zset after `start`, `size` at most, in order. */
-  const range = (key: string, start: string, size: number) => calls.run('list', () => client.zrangebylex(key, start, '+', 'LIMIT', 0, size));
-
   /**
-   * The members of several zsets (the `all` buckets) in one order, from after `cursor`: a k-way
-   * merge that reads each bucket `chunk` members at a time, so a page costs about one command
-   * per bucket.
+   * The entries of every index bucket in one id order, from after `cursor`: a k-way merge that
+   * reads each bucket about `chunk` entries (whole leaves) at a time. A read past the cursor is
+   * never empty while the bucket has leaves left: every leaf after the cursor's holds only ids
+   * above it.
    */
-  const merged = (buckets: string[], cursor: string | undefined, chunk: number) => {
-    const state = buckets.map((key) => ({ key, buf: [] as string[], at: 0, start: cursor ? after(cursor) : '-', done: false }));
+  const merged = (cursor: string | undefined, chunk: number) => {
+    const state = keys.indexBuckets.map((dir) => ({ dir, start: cursor, buf: [] as Filed[], at: 0, done: false }));
     const refill = async (s: (typeof state)[number]) => {
-      const members = await range(s.key, s.start, chunk);
-      s.buf = members;
+      const { entries, more } = await index.range(s.dir, s.start, chunk, 'list');
+      s.buf = entries;
       s.at = 0;
-      if (members.length < chunk) s.done = true;
-      else s.start = after(parseEntry(members[members.length - 1]!)!.id);
+      if (!more || entries.length === 0) s.done = true;
+      else s.start = entries[entries.length - 1]!.id;
     };
-    return async (n: number): Promise<string[]> => {
-      const out: string[] = [];
+    return async (n: number): Promise<Filed[]> => {
+      const out: Filed[] = [];
       while (out.length < n) {
         await Promise.all(state.filter((s) => s.at >= s.buf.length && !s.done).map(refill));
         let best: (typeof state)[number] | undefined;
-        for (const s of state) if (s.at < s.buf.length && (best === undefined || lexLess(s.buf[s.at]!, best.buf[best.at]!))) best = s;
+        for (const s of state) if (s.at < s.buf.length && (best === undefined || idCompare(s.buf[s.at]!.id, best.buf[best.at]!.id) < 0)) best = s;
         if (!best) break;
         out.push(best.buf[best.at++]!);
       }
@@ -135,46 +124,51 @@ export function indexes({ client, keys, calls, run }: Connection, claims: IdClai
     };
   };
 
-  /** One zset, read in order from after `cursor`. */
+  /** One zset (a subject's or a parent's), read in order from after `cursor`. */
   const single = (key: string, cursor: string | undefined) => {
     let start = cursor ? after(cursor) : '-';
     let done = false;
-    return async (n: number): Promise<string[]> => {
+    return async (n: number): Promise<Entry[]> => {
       if (done) return [];
-      const members = await range(key, start, n);
+      const members = await calls.run('list', () => client.zrangebylex(key, start, '+', 'LIMIT', 0, n));
       if (members.length < n) done = true;
       else start = after(parseEntry(members[members.length - 1]!)!.id);
-      return members;
+      return members.map(parseEntry).filter((e): e is Entry => e !== null);
     };
   };
 
   return {
     unindex,
+    refile,
     follow,
-    refileExpiry(record) {
-      const score = expiryScore(record);
-      const member = expiryEntry(record);
-      const key = keys.expiry(record.id);
-      return calls.run('update', () => (score === undefined ? client.zrem(key, member) : client.zadd(key, score, member)));
-    },
 
     async list(query) {
       const { subject, kind, parentId, limit, cursor } = checkListQuery('redis', query);
       // the smallest index that holds every match: a parent's children, a subject's tokens, or
-      // the `all` buckets merged; what that index cannot answer is checked on the records
+      // the token index's buckets merged; what that index cannot answer is checked on the records
       const key = parentId !== undefined ? keys.parent(parentId) : subject !== undefined ? keys.subject(subject) : undefined;
       const filtered = (parentId !== undefined && subject !== undefined) || query.expiringBefore !== undefined;
-      const next = key !== undefined ? single(key, cursor) : merged(keys.allBuckets, cursor, Math.max(8, Math.ceil((limit + 1) / keys.allBuckets.length) + 2));
       const items: TokenInfo[] = [];
-      // one more than the page, to know whether a next page exists
-      while (items.length <= limit) {
-        const batch = Math.max(limit + 1 - items.length, filtered || kind !== undefined ? 100 : 16);
-        const members = await next(batch);
-        const entries = members.map(parseEntry).filter((e): e is Entry => e !== null && (kind === undefined || e.kind === kind));
-        const from = (e: Entry) => [key ?? keys.all(e.id)];
-        const found = await Promise.all(entries.map((e) => follow(e, from(e), 'list')));
+      const keep = (found: (TokenInfo | null)[]) => {
         for (const record of found) if (record && listMatches(record, query)) items.push(record);
-        if (members.length < batch) break;
+      };
+      if (key !== undefined) {
+        const next = single(key, cursor);
+        // one more than the page, to know whether a next page exists
+        while (items.length <= limit) {
+          const batch = Math.max(limit + 1 - items.length, filtered || kind !== undefined ? 100 : 16);
+          const entries = await next(batch);
+          keep(await Promise.all(entries.filter((e) => kind === undefined || e.kind === kind).map((e) => follow(e, [key], 'list'))));
+          if (entries.length < batch) break;
+        }
+      } else {
+        const next = merged(cursor, Math.max(8, Math.ceil((limit + 1) / keys.indexBuckets.length) + 2));
+        while (items.length <= limit) {
+          const batch = Math.max(limit + 1 - items.length, filtered || kind !== undefined ? 100 : 16);
+          const entries = await next(batch);
+          keep(await Promise.all(entries.filter((f) => kind === undefined || f.kind === kind).map((f) => followFiled(f, 'list'))));
+          if (entries.length < batch) break;
+        }
       }
       if (items.length <= limit) return { items };
       const page = items.slice(0, limit);
@@ -192,7 +186,7 @@ export function indexes({ client, keys, calls, run }: Connection, claims: IdClai
           entries.map(async (e) => {
             const claim = await claims.lookUp(e.id, 'deleteBySubject');
             const value = claim ? ((await run('deleteBySubject', deleteWithId, keys.token(claim.hash), [e.id])) as string | null) : null;
-            if (value === null) return void (await claims.prune({ ...e, subject }, [key, keys.all(e.id), keys.expiry(e.id)], claim));
+            if (value === null) return void (await claims.prune({ ...e, subject }, [key], claim));
             deleted++;
             await unindex(decode(value, claim!.hash));
           }),
@@ -205,35 +199,32 @@ export function indexes({ client, keys, calls, run }: Connection, claims: IdClai
 
     sweep(now, options) {
       const t = now.getTime();
-      const buckets = keys.expiryBuckets;
-      // one bucket after the other, `batchSize` entries at a time; entries kept in place (an
-      // insert in flight) are stepped over, not read again
+      const buckets = keys.indexBuckets;
+      // one bucket after the other, the due entries of a few whole leaves read at a time (going
+      // on after the last leaf read), handed out `batchSize` at a time
       let b = 0;
-      let skip = 0;
-      const keepInPlace = () => void skip++;
+      let from: string | undefined;
+      let queue: Filed[] = [];
       const cycle = dutyCycle(pace.share, pace.pauseMs);
-      // a page of the bucket at a time, a few dozen entries, not a whole batch (1,000 members):
-      // the sweep ran faster so (bench/scale, 2e5: 72 → 51–53 s); the verifies' p99 during it did
-      // not move beyond noise
       const page = Math.max(16, pace.concurrency * 8);
       return sweepInBatches('redis', options, async (batchSize) => {
-        const size = Math.min(batchSize, page);
-        const bucket = buckets[b]!;
-        const members = await calls.run('sweep', () => client.zrangebyscore(bucket, '-inf', t, 'LIMIT', skip, size));
+        while (queue.length === 0 && b < buckets.length) {
+          const { entries, next } = await index.due(buckets[b]!, from, t, page);
+          queue = entries;
+          from = next;
+          if (next === undefined) b++;
+        }
+        const batch = queue.splice(0, batchSize);
         let deleted = 0;
         // a few entries at a time, resting in between: the process's own verifies share the
         // connection and the event loop with the sweep, and must not queue behind a whole batch;
         // the duty cycle bounds the share of both the sweep takes, whatever a step costs here
-        for (let i = 0; i < members.length; i += pace.concurrency) {
-          const counts = await Promise.all(members.slice(i, i + pace.concurrency).map((m) => sweepEntry(bucket, m, t, keepInPlace)));
+        for (let i = 0; i < batch.length; i += pace.concurrency) {
+          const counts = await Promise.all(batch.slice(i, i + pace.concurrency).map((f) => sweepEntry(f, t)));
           deleted += counts.reduce((a, c) => a + c, 0);
           await cycle.rest();
         }
-        if (members.length < size) {
-          b++;
-          skip = 0;
-        }
-        return { deleted, more: b < buckets.length };
+        return { deleted, more: queue.length > 0 || b < buckets.length };
       });
     },
   };

@@ -1,50 +1,57 @@
 import { TokenAccessError, type TokenKind, storeMessage } from '@tokenaccess/core/store';
 
 /**
- * The key layout (v2). Every key is one of these, under `keyPrefix` (default `tka:`); `{…}` is
- * the Redis Cluster hash tag. No key grows with the whole population: the global indexes are
- * split into buckets, each its own slot on a Cluster.
+ * The key layout (v3). Every key is one of these, under `keyPrefix` (default `tka:`); `{…}` is
+ * the Redis Cluster hash tag. No key grows with the whole population: the token index is split
+ * into buckets, each its own slot on a Cluster, and each bucket into leaves of at most 118.
  *
  * | key                      | type   | holds                                                          | TTL                   |
  * |--------------------------|--------|----------------------------------------------------------------|-----------------------|
  * | `tka:t:{<hash>}`         | string | the record: `<uses>|<lastUsedAt>|[<rateCount>|]<json>` (truth) | PXAT its deadline (1) |
- * | `tka:i:<n>`              | hash   | id → compact hash (`?<s>:<hash>` until the insert is done); n = fnv(id) mod 16384 | none |
+ * | `tka:{ix:<b>}`           | zset   | bucket b's directory of leaves; b = fnv1a(id) mod `buckets` (`leaves.ts`) | none       |
+ * | `tka:{ix:<b>}:<n>`       | zset   | a leaf: at most 118 tokens by id, each with its hash and when `sweep` is due | none    |
+ * | `tka:{ix:<b>}:n`         | string | the counter that numbers bucket b's leaves                     | none                  |
  * | `tka:s:{<subject>}`      | zset   | the subject's tokens, by id (`<id>\0<kind>`)                   | none                  |
  * | `tka:p:{<parentId>}`     | zset   | the tokens derived from that token, by id (same members)       | none                  |
- * | `tka:{all:<b>}`          | zset   | bucket b of every token, by id; b = fnv(id) mod `buckets`      | none                  |
- * | `tka:{exp:<b>}`          | zset   | bucket b of the tokens that can expire or are used up, by deadline (ms) | none         |
  *
  * (1) A used-up record stays as a tombstone, so `consume` answers `exhausted`: until its deadline,
  * or, when it has none, 30 days after its last use (core's `purgeAt` and `TOMBSTONE_MS`). A
  * refilling token is never a tombstone: used up for its period, it keeps no TTL but its deadline.
  *
- * Layout v1 (before the buckets) had `tka:i:{<id>}` strings and one `tka:{all}` and one
- * `tka:{exp}` zset; `migrateRedisLayout` moves them, and until then id lookups fall back to the
- * v1 id key.
+ * Layout v2 had, instead of the token index, an id map (`tka:i:<n>`, 16,384 hashes of id →
+ * hash), `tka:{all:<b>}` zsets (every token by id) and `tka:{exp:<b>}` zsets (by deadline).
+ * Layout v1 had a `tka:i:{<id>}` string per id and one `tka:{all}` and one `tka:{exp}` zset.
+ * `migrateRedisLayout` moves both to v3; until it has, id lookups that miss the index fall back to
+ * the v2 id map and the v1 id keys.
  *
  * Atomic operations (`consume`, `update`, the deletes) are scripts on the one token key, so they
- * touch one slot on a Cluster. The other keys are indexes that lead to token keys; see
- * `docs/stores/redis.md`.
+ * touch one slot on a Cluster; the index scripts touch one bucket's slot. The other keys are
+ * indexes that lead to token keys; see `docs/stores/redis.md`.
  */
 export interface Keys {
   token(hash: string): string;
-  /** The id-map bucket (a hash) that holds this id's field. */
-  idMap(id: string): string;
   subject(subject: string): string;
   parent(parentId: string): string;
-  /** The `all` bucket this id is filed in. */
-  all(id: string): string;
-  /** The `exp` bucket this id is filed in. */
-  expiry(id: string): string;
-  /** Every `all` bucket, in bucket order. */
-  allBuckets: string[];
-  /** Every `exp` bucket, in bucket order. */
-  expiryBuckets: string[];
+  /** The directory of the token-index bucket this id is filed in. */
+  index(id: string): string;
+  /** Every token-index directory, in bucket order. */
+  indexBuckets: string[];
+  /** Layout v2 keys, read by the fallback and by `migrateRedisLayout`. */
+  v2: {
+    /** The id-map bucket (a hash) that holds this id's field. */
+    idMap(id: string): string;
+    /** The `all` bucket this id was filed in. */
+    all(id: string): string;
+    /** The `exp` bucket this id was filed in. */
+    expiry(id: string): string;
+    allBuckets: string[];
+    expiryBuckets: string[];
+  };
   /** Layout v1 keys, read by the fallback and by `migrateRedisLayout`. */
   v1: { id(id: string): string; all: string; expiry: string };
 }
 
-/** How many hashes the id map is split into: small enough buckets stay in listpack encoding (compact) up to about 2 million tokens. */
+/** How many hashes layout v2's id map was split into. */
 export const ID_MAP_BUCKETS = 16_384;
 
 /** @default 16 */
@@ -68,29 +75,31 @@ export function keys(prefix: string, buckets: number = DEFAULT_BUCKETS): Keys {
   if (!Number.isInteger(buckets) || buckets < 1 || buckets > 1024) {
     throw new TokenAccessError('invalid_argument', storeMessage('redis', `buckets must be an integer from 1 to 1024 (got ${String(buckets)})`));
   }
+  const indexBuckets = Array.from({ length: buckets }, (_, b) => `${prefix}{ix:${b}}`);
   const allBuckets = Array.from({ length: buckets }, (_, b) => `${prefix}{all:${b}}`);
   const expiryBuckets = Array.from({ length: buckets }, (_, b) => `${prefix}{exp:${b}}`);
   return {
     token: (hash) => `${prefix}t:{${hash}}`,
-    idMap: (id) => `${prefix}i:${fnv1a(id) % ID_MAP_BUCKETS}`,
     subject: (subject) => `${prefix}s:{${subject}}`,
     parent: (parentId) => `${prefix}p:{${parentId}}`,
-    all: (id) => allBuckets[fnv1a(id) % buckets]!,
-    expiry: (id) => expiryBuckets[fnv1a(id) % buckets]!,
-    allBuckets,
-    expiryBuckets,
+    index: (id) => indexBuckets[fnv1a(id) % buckets]!,
+    indexBuckets,
+    v2: {
+      idMap: (id) => `${prefix}i:${fnv1a(id) % ID_MAP_BUCKETS}`,
+      all: (id) => allBuckets[fnv1a(id) % buckets]!,
+      expiry: (id) => expiryBuckets[fnv1a(id) % buckets]!,
+      allBuckets,
+      expiryBuckets,
+    },
     v1: { id: (id) => `${prefix}i:{${id}}`, all: `${prefix}{all}`, expiry: `${prefix}{exp}` },
   };
 }
 
 /**
- * An index member: `<id>\0<a|u|s>`, and in `exp` `<id>\0<a|u|s>\0<subject>` (and for a derived
- * token `<id>\0<a|u|s>\0<subject or nothing>\0<parentId>`), so that `sweep`, which finds tokens
- * Redis already removed, can also clear their subject's and parent's entries. It sorts by id
- * (NUL sorts below every id character) and carries the kind, so `list({ kind })` filters without
- * reading records. The hash is not in it: short members keep a subject's zset in Redis's compact
- * listpack encoding (members up to 64 bytes, up to 128 of them), and the id map leads to the
- * token.
+ * A member of the subject and parent indexes: `<id>\0<a|u|s>`; layout v2's `exp` buckets had
+ * `<id>\0<a|u|s>\0<subject>` (and for a derived token `<id>\0<a|u|s>\0<subject or nothing>\0<parentId>`).
+ * It sorts by id (NUL sorts below every id character) and carries the kind, so `list({ kind })`
+ * filters without reading records.
  */
 export interface Entry {
   id: string;

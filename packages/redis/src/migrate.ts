@@ -1,7 +1,9 @@
-import { TokenAccessError, storeMessage } from '@tokenaccess/core/store';
-import { type RedisClient, script } from './client';
-import { DEFAULT_BUCKETS, type Entry, after, compactHash, entry, expandHash, expiryEntry, keys as layout, parseEntry } from './keys';
-import { DELETE_IF } from './lua';
+import { TokenAccessError, type TokenKind, storeMessage } from '@tokenaccess/core/store';
+import { parseClaim } from './claims';
+import { type RedisClient, connect, evalScript, script } from './client';
+import { DEFAULT_BUCKETS, ID_MAP_BUCKETS, after, compactHash, entry, parseEntry } from './keys';
+import { leafIndex, recordScore } from './leaves';
+import { DELETE_IF, HDEL_IF } from './lua';
 import { decode } from './record';
 
 /**
@@ -21,32 +23,34 @@ export interface MigrateRedisLayoutOptions {
   buckets?: number;
   /** The `buckets` the data was filed under before, when changing the number. @default the same as `buckets` */
   fromBuckets?: number;
-  /** Called after every page of 500 index entries with the entries moved so far. */
+  /** Called after every page of index entries with the entries moved so far. */
   onProgress?: (moved: number) => void;
 }
 
 /** What {@link migrateRedisLayout} moved. */
 export interface MigrateRedisLayoutResult {
-  /** Entries of the v1 `{all}` index filed in the `all` buckets (with their id, from the v1 id key). */
+  /** Tokens of layout v1 or v2 filed in the token index (those whose record still exists). */
   tokens: number;
-  /** Entries of the v1 `{exp}` index filed in the `exp` buckets. */
+  /** Of those, the tokens `sweep` will visit one day (they can expire or are used up). */
   expiring: number;
-  /** Derived tokens filed in their parent's index. */
+  /** Derived tokens of layout v1 filed in their parent's index (v2 had that index already). */
   children: number;
-  /** Entries moved between buckets because `fromBuckets` differs from `buckets`. */
+  /** Token-index entries moved between buckets because `fromBuckets` differs from `buckets`. */
   rebucketed: number;
 }
 
 const deleteIfLeadsTo = script(DELETE_IF);
+const fieldDeleteIf = script(HDEL_IF);
 const PAGE = 500;
 
 /**
- * Moves a store's data from key layout v1 (one `{all}` and one `{exp}` sorted set, one `i:{id}`
- * key per token) to layout v2 (the `all` and `exp` buckets, the id map, the per-parent index),
- * and re-files the buckets when their number changes (`fromBuckets`). Run it once after every
- * process runs this version; it is idempotent (run it again after an interruption) and safe
- * while the store serves traffic: tokens verify throughout (the token keys do not move), and
- * id lookups fall back to the v1 id keys until they are moved.
+ * Moves a store's data to the current key layout (v3: the token index, `leaves.ts`) from layout
+ * v2 (the id map `i:<n>`, the `{all:<b>}` and `{exp:<b>}` buckets) or v1 (one `{all}` and one
+ * `{exp}` sorted set, one `i:{id}` key per token), and re-files the index when the number of
+ * buckets changes (`fromBuckets`). Run it once after every process runs this version; it is
+ * idempotent (run it again after an interruption) and safe while the store serves traffic:
+ * tokens verify throughout (the token keys do not move), id lookups fall back to the old keys
+ * until they are moved, and `list` and `sweep` see a token once it is moved.
  *
  * @example
  * ```ts
@@ -61,115 +65,93 @@ export async function migrateRedisLayout(options: MigrateRedisLayoutOptions): Pr
   if (!client || typeof (client as { evalsha?: unknown }).evalsha !== 'function') {
     throw new TokenAccessError('invalid_argument', storeMessage('redis', '`client` must be an ioredis Redis or Cluster'));
   }
-  const keys = layout(keyPrefix, buckets);
-  const before = layout(keyPrefix, fromBuckets);
+  const target = connect(client, keyPrefix, 0, 0, buckets);
+  const source = connect(client, keyPrefix, 0, 0, fromBuckets);
+  const { keys } = target;
+  const before = source.keys;
+  const index = leafIndex(target);
+  const oldIndex = leafIndex(source);
   const out: MigrateRedisLayoutResult = { tokens: 0, expiring: 0, children: 0, rebucketed: 0 };
   let moved = 0;
   const progress = (n: number) => {
     moved += n;
     onProgress?.(moved);
   };
-  const evalDeleteIf = async (key: string, hash: string) => {
-    try {
-      return await client.evalsha(deleteIfLeadsTo.sha, 1, key, hash);
-    } catch {
-      return client.eval(deleteIfLeadsTo.source, 1, key, hash);
-    }
-  };
-  /** The record an id leads to (id map, or the v1 id key), or null. */
-  const recordOf = async (id: string) => {
-    const raw = await client.hget(keys.idMap(id), id);
-    let hash = raw === null || raw.startsWith('?') ? null : expandHash(raw);
-    if (hash === null) {
-      const old = await client.get(keys.v1.id(id));
-      if (old === null || old.startsWith('?')) return null;
-      hash = old;
-    }
+
+  /** Files one old-layout token in the index, when its record exists. */
+  const file = async (id: string, kind: TokenKind, hash: string, v1: boolean) => {
     const value = await client.get(keys.token(hash));
-    return value === null ? null : decode(value, hash);
+    const record = value === null ? null : decode(value, hash);
+    if (record?.id !== id) return;
+    const score = recordScore(record);
+    if ((await index.add(id, kind, hash, score, 'migrate')) !== null) return;
+    out.tokens++;
+    if (score !== '+inf') out.expiring++;
+    if (v1 && record.parentId !== undefined) {
+      await client.zadd(keys.parent(record.parentId), 0, entry(id, kind));
+      out.children++;
+    }
   };
 
-  // 1. the v1 `{all}`: each entry into its `all` bucket, its id key into the id map, and a
-  //    derived token into its parent's index
-  let start = '-';
-  for (;;) {
-    const members = await client.zrangebylex(keys.v1.all, start, '+', 'LIMIT', 0, PAGE);
-    await Promise.all(
-      members.map(async (member) => {
-        const e = parseEntry(member);
-        if (!e) return;
-        await client.zadd(keys.all(e.id), 0, entry(e.id, e.kind));
-        const old = await client.get(keys.v1.id(e.id));
-        if (old !== null) {
-          const colon = old.indexOf(':');
-          const field = old.startsWith('?') ? `?${Number(old.slice(1, colon)).toString(36)}:${compactHash(old.slice(colon + 1))}` : compactHash(old);
-          await client.hsetnx(keys.idMap(e.id), e.id, field);
-          const record = old.startsWith('?') ? null : await client.get(keys.token(old)).then((v) => (v === null ? null : decode(v, old)));
-          if (record?.parentId !== undefined) {
-            await client.zadd(keys.parent(record.parentId), 0, entry(e.id, e.kind));
-            out.children++;
-          }
-          await evalDeleteIf(keys.v1.id(e.id), old.startsWith('?') ? old.slice(old.indexOf(':') + 1) : old);
-        }
-        out.tokens++;
-      }),
-    );
-    progress(members.length);
-    if (members.length < PAGE) break;
-    start = after(parseEntry(members[members.length - 1]!)!.id);
+  /** Every member of an old `all` index (one zset, by id), a page at a time. */
+  const walk = async (key: string, each: (id: string, kind: TokenKind) => Promise<unknown>) => {
+    let start = '-';
+    for (;;) {
+      const members = await client.zrangebylex(key, start, '+', 'LIMIT', 0, PAGE);
+      const entries = members.map(parseEntry).filter((e) => e !== null);
+      await Promise.all(entries.map((e) => each(e.id, e.kind)));
+      progress(members.length);
+      if (members.length < PAGE) return;
+      start = after(parseEntry(members[members.length - 1]!)!.id);
+    }
+  };
+
+  // 1. layout v1: `{all}`, each id's hash from its `i:{id}` key
+  await walk(keys.v1.all, async (id, kind) => {
+    const raw = await client.get(keys.v1.id(id));
+    if (raw === null) return;
+    const claim = parseClaim(raw, 'v1');
+    await file(id, kind, claim.hash, true);
+    await evalScript(client, deleteIfLeadsTo, keys.v1.id(id), [claim.hash]);
+  });
+
+  // 2. layout v2: the `all` buckets, each id's hash from the id map
+  for (const bucket of before.v2.allBuckets) {
+    await walk(bucket, async (id, kind) => {
+      const raw = await client.hget(keys.v2.idMap(id), id);
+      if (raw === null) return;
+      const claim = parseClaim(raw, 'v2');
+      await file(id, kind, claim.hash, false);
+      await evalScript(client, fieldDeleteIf, keys.v2.idMap(id), [id, compactHash(claim.hash)]);
+    });
   }
 
-  // 2. the v1 `{exp}`: each entry into its `exp` bucket, with the parent when it has one
-  for (let offset = 0; ; offset += PAGE) {
-    const page = await client.zrange(keys.v1.expiry, offset, offset + PAGE - 1, 'WITHSCORES');
-    const pairs: [string, string][] = [];
-    for (let i = 0; i < page.length; i += 2) pairs.push([page[i]!, page[i + 1]!]);
-    await Promise.all(
-      pairs.map(async ([member, score]) => {
-        const e = parseEntry(member);
-        if (!e) return;
-        const record = await recordOf(e.id);
-        const filed: Entry = record ?? e;
-        await client.zadd(keys.expiry(e.id), score, expiryEntry(filed));
-        out.expiring++;
-      }),
-    );
-    progress(pairs.length);
-    if (pairs.length < PAGE) break;
-  }
-
-  // 3. another number of buckets: every entry not in its bucket moves
+  // 3. another number of buckets: every index entry not in its bucket moves
   if (fromBuckets !== buckets) {
-    for (const [olds, target] of [
-      [before.allBuckets, keys.all],
-      [before.expiryBuckets, keys.expiry],
-    ] as const) {
-      for (const old of olds) {
-        for (let offset = 0; ; ) {
-          const page = await client.zrange(old, offset, offset + PAGE - 1, 'WITHSCORES');
-          let stayed = 0;
-          for (let i = 0; i < page.length; i += 2) {
-            const member = page[i]!;
-            const e = parseEntry(member);
-            const to = e ? target(e.id) : old;
-            if (to === old) {
-              stayed++;
-              continue;
-            }
-            await client.zadd(to, page[i + 1]!, member);
-            await client.zrem(old, member);
-            out.rebucketed++;
-          }
-          progress(page.length / 2);
-          if (page.length < PAGE * 2) break;
-          offset += stayed;
+    for (const dir of before.indexBuckets) {
+      let start: string | undefined;
+      for (;;) {
+        const { entries, more } = await oldIndex.range(dir, start, PAGE, 'migrate');
+        for (const f of entries) {
+          if (keys.index(f.id) === dir) continue;
+          await index.add(f.id, f.kind, f.hash, f.score, 'migrate');
+          await oldIndex.remove(f.id, f.hash, 'migrate', f.score);
+          out.rebucketed++;
         }
+        progress(entries.length);
+        if (!more || entries.length === 0) break;
+        start = entries[entries.length - 1]!.id;
       }
     }
   }
 
-  // last: the v1 indexes go, and with `{all}` the stores' fallback to v1 id keys stops
+  // last: the old indexes go, and with the v1 `{all}` and the v2 `all` buckets the stores'
+  // fallback to the old id keys stops
   await client.unlink(keys.v1.expiry);
   await client.unlink(keys.v1.all);
+  for (const key of [...before.v2.expiryBuckets, ...before.v2.allBuckets]) await client.unlink(key);
+  for (let n = 0; n < ID_MAP_BUCKETS; n += PAGE) {
+    await Promise.all(Array.from({ length: Math.min(PAGE, ID_MAP_BUCKETS - n) }, (_, i) => client.unlink(`${keyPrefix}i:${n + i}`)));
+  }
   return out;
 }

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { redisStore } from '@tokenaccess/redis';
 import { record, urlRecord } from '@tokenaccess/test-suite';
-import { layout } from './layout';
+import { sec, tokenIndex } from './layout';
 import { commandCalls as countCommands, randomPrefix, usePrivateRedis, waitFor } from './servers';
 
 // A private redis-server, so SCRIPT FLUSH and CONFIG RESETSTAT touch nobody else.
@@ -105,13 +105,13 @@ describe('expiry by Redis itself', () => {
   const tokenKey = (hash: string) => `${keyPrefix}t:{${hash}}`;
 
   it('sets PEXPIREAT to the absolute expiry, and to the idle deadline, sliding it on use', async () => {
-    const tokens = createTokenAccess({ store: redisStore({ client, keyPrefix }), clock });
+    const tokens = createTokenAccess({ store: redisStore({ client, keyPrefix, expiryGrace: 0 }), clock });
     const abs = await tokens.issue({ subject: 'u1', name: 'abs', expiresIn: '1h' });
     expect(await client.pexpiretime(tokenKey(abs.info.hash))).toBe(abs.info.expiresAt!.getTime());
-    // the id map (a small hash per bucket of ids) leads to the token; its fields have no TTL:
-    // sweep removes the fields of expired tokens, and a reader that finds one dangling prunes it
-    const L = layout(keyPrefix);
-    expect(await client.hget(L.idMap(abs.info.id), abs.info.id)).toBe(L.final(abs.info.hash));
+    // the token index (small sorted sets per bucket) leads to the token, filed under its deadline
+    // in seconds; its entries have no TTL: sweep removes those of expired tokens, and a reader
+    // that finds one dangling prunes it
+    expect(await tokenIndex(client, keyPrefix).entry(abs.info.id)).toEqual({ id: abs.info.id, kind: 'access', hash: abs.info.hash, score: sec(abs.info.expiresAt!.getTime()) });
 
     const idle = await tokens.issue({ subject: 'u1', name: 'idle', idleTimeout: '10m', expiresIn: '1h' });
     const created = idle.info.createdAt.getTime();
@@ -130,7 +130,7 @@ describe('expiry by Redis itself', () => {
   });
 
   it('lets Redis delete an expired token with no sweep', async () => {
-    const store = redisStore({ client, keyPrefix });
+    const store = redisStore({ client, keyPrefix, expiryGrace: 0 });
     const tokens = createTokenAccess({ store });
     const { info, token } = await tokens.issue({ subject: 'u1', name: 'short', expiresIn: 300 });
     expect(await client.exists(tokenKey(info.hash))).toBe(1);
@@ -141,9 +141,9 @@ describe('expiry by Redis itself', () => {
   });
 
   it('keeps a used-up token as a tombstone until its deadline, or 30 days after its last use without one: exhausted, never not_found', async () => {
-    const store = redisStore({ client, keyPrefix });
+    const store = redisStore({ client, keyPrefix, expiryGrace: 0 });
     const tokens = createTokenAccess({ store, clock });
-    const exp = (id: string, subject = 'u1') => client.zscore(layout(keyPrefix).expiry(id), `${id}\u0000a\u0000${subject}`);
+    const exp = (id: string) => tokenIndex(client, keyPrefix).score(id);
 
     // a one-time link (7 days by default): kept until it expires, as its TTL already says
     const share = await tokens.issueUrl({ url: 'https://example.com/f?id=1', subject: 'u1' });
@@ -152,11 +152,11 @@ describe('expiry by Redis itself', () => {
     const again = await tokens.verifyUrl(share.url);
     expect(again.ok ? 'ok' : again.error.code).toBe('exhausted');
 
-    // no deadline: kept for TOMBSTONE_MS (30 days) after its last use, and filed in its exp bucket as
+    // no deadline: kept for TOMBSTONE_MS (30 days) after its last use, and filed in the index as
     // dead from the use that used it up, so sweep finds it
     const counted = await tokens.issue({ subject: 'u1', name: 'twice', maxUses: 2 });
     expect(await client.pexpiretime(tokenKey(counted.info.hash))).toBe(-1);
-    expect(await exp(counted.info.id)).toBeNull();
+    expect(await exp(counted.info.id)).toBe('inf');
     const firstUse = now;
     expect((await tokens.verify(counted.token)).ok).toBe(true);
     expect(await client.pexpiretime(tokenKey(counted.info.hash))).toBe(-1); // not used up yet
@@ -164,7 +164,7 @@ describe('expiry by Redis itself', () => {
     expect((await tokens.verify(counted.token)).ok).toBe(true);
     expect(TOMBSTONE_MS).toBe(30 * 86_400_000);
     expect(await client.pexpiretime(tokenKey(counted.info.hash))).toBe(firstUse + TOMBSTONE_MS);
-    await waitFor(async () => Number(await exp(counted.info.id)) === now, 5_000, 'the exp-bucket entry');
+    await waitFor(async () => (await exp(counted.info.id)) === '0', 5_000, 'the index entry due now');
     const refused = await tokens.verify(counted.token);
     expect(refused.ok ? 'ok' : refused.error.code).toBe('exhausted');
 
@@ -180,13 +180,25 @@ describe('expiry by Redis itself', () => {
   });
 
   it('keeps a token stored already used up (an import) until 30 days after its last use', async () => {
-    const store = redisStore({ client, keyPrefix });
+    const store = redisStore({ client, keyPrefix, expiryGrace: 0 });
     const stored = record({ maxUses: 1, uses: 1, createdAt: new Date(now - 2 * 86_400_000), lastUsedAt: new Date(now - 86_400_000) });
     await store.insert(stored);
     expect(await client.pexpiretime(tokenKey(stored.hash))).toBe(stored.lastUsedAt!.getTime() + TOMBSTONE_MS);
     expect(await store.consume(stored.hash, new Date(), { lastUsedResolution: 0 })).toMatchObject({ ok: false, reason: 'exhausted' });
     expect(await store.sweep(new Date())).toBe(1);
     expect(await client.keys(`${keyPrefix}*`)).toEqual([]);
+  });
+
+  it('keeps a dead record a day by default (expiryGrace), so consume says expired and sweep removes every index entry', async () => {
+    const store = redisStore({ client, keyPrefix });
+    const tokens = createTokenAccess({ store });
+    const { info, token } = await tokens.issue({ subject: 'u1', name: 'short', expiresIn: 50 });
+    expect(await client.pexpiretime(tokenKey(info.hash))).toBe(info.expiresAt!.getTime() + 86_400_000);
+    await new Promise((r) => setTimeout(r, 100));
+    const r = await tokens.verify(token);
+    expect(!r.ok && r.error.code).toBe('expired');
+    expect(await store.sweep(new Date())).toBe(1);
+    expect(await client.keys(`${keyPrefix}*`)).toEqual([]); // the subject's index too
   });
 
   it('keeps a dead record for expiryGrace, so consume can still say expired', async () => {
@@ -204,26 +216,26 @@ describe('expiry by Redis itself', () => {
 
 describe('update', () => {
   const tokenKey = (hash: string) => `${keyPrefix}t:{${hash}}`;
-  const exp = (r: { id: string; subject?: string }) => client.zscore(layout(keyPrefix).expiry(r.id), `${r.id}\u0000a\u0000${r.subject}`);
+  const exp = (r: { id: string }) => tokenIndex(client, keyPrefix).score(r.id);
 
-  it('re-sets the TTL of the token key and the exp-bucket entry from the new record', async () => {
-    const store = redisStore({ client, keyPrefix });
+  it('re-sets the TTL of the token key and the index entry\'s due time from the new record', async () => {
+    const store = redisStore({ client, keyPrefix, expiryGrace: 0 });
     const r = record({ createdAt: new Date(now) });
     await store.insert(r);
-    expect([await client.pexpiretime(tokenKey(r.hash)), await exp(r)]).toEqual([-1, null]);
+    expect([await client.pexpiretime(tokenKey(r.hash)), await exp(r)]).toEqual([-1, 'inf']);
     const at = now + 3_600_000;
     await store.update!(r.id, { expiresAt: new Date(at) });
-    expect([await client.pexpiretime(tokenKey(r.hash)), Number(await exp(r))]).toEqual([at, at]);
+    expect([await client.pexpiretime(tokenKey(r.hash)), await exp(r)]).toEqual([at, sec(at)]);
     await store.update!(r.id, { idleTimeout: 60_000 }); // the idle deadline comes first now
-    expect([await client.pexpiretime(tokenKey(r.hash)), Number(await exp(r))]).toEqual([now + 60_000, now + 60_000]);
+    expect([await client.pexpiretime(tokenKey(r.hash)), await exp(r)]).toEqual([now + 60_000, sec(now + 60_000)]);
     await store.update!(r.id, { expiresAt: null, idleTimeout: null });
-    expect([await client.pexpiretime(tokenKey(r.hash)), await exp(r)]).toEqual([-1, null]);
+    expect([await client.pexpiretime(tokenKey(r.hash)), await exp(r)]).toEqual([-1, 'inf']);
     await store.update!(r.id, { maxUses: 0 }); // used up by the update: a tombstone, filed for the next sweep
-    expect([await client.pexpiretime(tokenKey(r.hash)), Number(await exp(r))]).toEqual([now + TOMBSTONE_MS, 0]);
+    expect([await client.pexpiretime(tokenKey(r.hash)), await exp(r)]).toEqual([now + TOMBSTONE_MS, '0']);
   });
 
   it('keeps every concurrent update (compare-and-set on the JSON) and the JSON as written', async () => {
-    const store = redisStore({ client, keyPrefix });
+    const store = redisStore({ client, keyPrefix, expiryGrace: 0 });
     const r = record({ scopes: [], maxUses: 10, metadata: { big: 12345678901234568, tiny: 1e-7 } });
     await store.insert(r);
     expect((await store.consume(r.hash, new Date(), { lastUsedResolution: 0 })).ok).toBe(true); // the script rewrites the record
@@ -231,18 +243,18 @@ describe('update', () => {
     const patches = [{ name: 'a' }, { idleTimeout: 600_000 }, { maxUses: 20 }, { expiresAt: new Date(now + 3_600_000) }];
     await Promise.all(patches.map((p) => store.update!(r.id, p)));
     expect((await commandCalls()).evalsha).toBeGreaterThan(patches.length); // some tried again
-    expect(await redisStore({ client, keyPrefix }).findById(r.id)).toEqual({ ...r, ...Object.assign({}, ...patches), uses: 1, lastUsedAt: expect.any(Date) });
+    expect(await redisStore({ client, keyPrefix, expiryGrace: 0 }).findById(r.id)).toEqual({ ...r, ...Object.assign({}, ...patches), uses: 1, lastUsedAt: expect.any(Date) });
   });
 });
 
 describe('lifecycle: disabledAt and refill', () => {
   const HOUR = 3_600_000;
   const tokenKey = (hash: string) => `${keyPrefix}t:{${hash}}`;
-  const exp = (r: { id: string; subject?: string }) => client.zscore(layout(keyPrefix).expiry(r.id), `${r.id}\u0000a\u0000${r.subject}`);
+  const exp = (r: { id: string }) => tokenIndex(client, keyPrefix).score(r.id);
   const plain = { lastUsedResolution: 60_000 };
 
   it('a record with neither field stores not one byte more, and disable + enable leave it byte for byte as it was', async () => {
-    const store = redisStore({ client, keyPrefix });
+    const store = redisStore({ client, keyPrefix, expiryGrace: 0 });
     const r = record({ maxUses: 3 });
     await store.insert(r);
     const before = (await client.get(tokenKey(r.hash)))!;
@@ -257,7 +269,7 @@ describe('lifecycle: disabledAt and refill', () => {
 
   it('a disabled token is refused from the one GET (no script, no write), and by the script alone with readFirst: false', async () => {
     for (const readFirst of [true, false]) {
-      const store = redisStore({ client, keyPrefix, readFirst });
+      const store = redisStore({ client, keyPrefix, readFirst, expiryGrace: 0 });
       const r = record({ maxUses: 5, uses: 1, lastUsedAt: new Date(now - HOUR), disabledAt: new Date(now - 1000) });
       await store.insert(r);
       await client.config('RESETSTAT');
@@ -271,15 +283,15 @@ describe('lifecycle: disabledAt and refill', () => {
     }
   });
 
-  it('a refilling token used up for its period keeps no tombstone TTL and no exp-bucket entry; sweep keeps it; its budget comes back', async () => {
-    const store = redisStore({ client, keyPrefix });
+  it('a refilling token used up for its period keeps no tombstone TTL and an index entry never due; sweep keeps it; its budget comes back', async () => {
+    const store = redisStore({ client, keyPrefix, expiryGrace: 0 });
     const created = now;
     const r = record({ createdAt: new Date(created), maxUses: 2, refill: { every: HOUR } });
     await store.insert(r);
     for (const dt of [1, 2]) expect((await store.consume(r.hash, new Date(created + dt), plain)).ok).toBe(true);
     expect(await store.consume(r.hash, new Date(created + 3), plain)).toMatchObject({ ok: false, reason: 'exhausted' });
     expect(await client.pexpiretime(tokenKey(r.hash))).toBe(-1);
-    expect(await exp(r)).toBeNull();
+    expect(await exp(r)).toBe('inf');
     expect(await store.sweep(new Date(created + HOUR - 1))).toBe(0);
     expect(await store.consume(r.hash, new Date(created + HOUR), plain)).toMatchObject({ ok: true, record: { uses: 1, lastUsedAt: new Date(created + HOUR) } });
 
@@ -288,34 +300,34 @@ describe('lifecycle: disabledAt and refill', () => {
     await store.insert(timed);
     expect((await store.consume(timed.hash, new Date(created + 1), plain)).ok).toBe(true);
     expect(await client.pexpiretime(tokenKey(timed.hash))).toBe(created + 5 * HOUR);
-    expect(Number(await exp(timed))).toBe(created + 5 * HOUR);
+    expect(await exp(timed)).toBe(sec(created + 5 * HOUR));
   });
 
-  it('update re-files the TTL and exp-bucket entry when refill comes or goes on a used-up token', async () => {
-    const store = redisStore({ client, keyPrefix });
+  it('update re-files the TTL and index entry when refill comes or goes on a used-up token', async () => {
+    const store = redisStore({ client, keyPrefix, expiryGrace: 0 });
     const r = record({ createdAt: new Date(now - HOUR / 2), maxUses: 1, uses: 1, lastUsedAt: new Date(now - 1000) });
     await store.insert(r);
     // used up for good: a tombstone, filed for the next sweep
-    expect([await client.pexpiretime(tokenKey(r.hash)), Number(await exp(r))]).toEqual([now - 1000 + TOMBSTONE_MS, 0]);
+    expect([await client.pexpiretime(tokenKey(r.hash)), await exp(r)]).toEqual([now - 1000 + TOMBSTONE_MS, '0']);
     await store.update!(r.id, { refill: { every: HOUR } }); // its budget comes back: no tombstone
-    expect([await client.pexpiretime(tokenKey(r.hash)), await exp(r)]).toEqual([-1, null]);
+    expect([await client.pexpiretime(tokenKey(r.hash)), await exp(r)]).toEqual([-1, 'inf']);
     expect(await store.sweep(new Date(now + 1000))).toBe(0);
     expect(await store.consume(r.hash, new Date(now + HOUR), plain)).toMatchObject({ ok: true, record: { uses: 1 } });
     await store.update!(r.id, { refill: null }); // used up for good again
-    expect([await client.pexpiretime(tokenKey(r.hash)), Number(await exp(r))]).toEqual([now + HOUR + TOMBSTONE_MS, 0]);
+    expect([await client.pexpiretime(tokenKey(r.hash)), await exp(r)]).toEqual([now + HOUR + TOMBSTONE_MS, '0']);
     expect(await store.sweep(new Date(now + HOUR))).toBe(1);
     expect(await client.keys(`${keyPrefix}*`)).toEqual([]);
   });
 
-  it('a sweep that finds a refilling token used up for its period in its exp bucket (its idle deadline moved) keeps it and re-files it', async () => {
-    const store = redisStore({ client, keyPrefix });
+  it('a sweep that finds a refilling token used up for its period due in the index (its idle deadline moved) keeps it and re-files it', async () => {
+    const store = redisStore({ client, keyPrefix, expiryGrace: 0 });
     const MIN = 60_000;
     const r = record({ createdAt: new Date(now), maxUses: 1, refill: { every: HOUR }, idleTimeout: 30 * MIN });
     await store.insert(r);
-    expect(Number(await exp(r))).toBe(now + 30 * MIN);
+    expect(await exp(r)).toBe(sec(now + 30 * MIN));
     expect((await store.consume(r.hash, new Date(now + 20 * MIN), plain)).ok).toBe(true); // used up until now + 1 h
     expect(await store.sweep(new Date(now + 40 * MIN))).toBe(0);
-    expect(Number(await exp(r))).toBe(now + 50 * MIN);
+    expect(await exp(r)).toBe(sec(now + 50 * MIN));
     expect(await client.pexpiretime(tokenKey(r.hash))).toBe(now + 50 * MIN);
     expect(await store.consume(r.hash, new Date(now + 45 * MIN), plain)).toMatchObject({ ok: false, reason: 'exhausted' });
   });

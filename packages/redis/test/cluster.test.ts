@@ -27,6 +27,27 @@ describe('redis cluster specifics', () => {
     await dropPrefix(env.client, keyPrefix);
   });
 
+  it('splits index leaves on the masters that hold their buckets: lists, sweeps and revokes 600 tokens in 3 buckets', async () => {
+    const keyPrefix = randomPrefix();
+    const store = redisStore({ client: env.client, keyPrefix, buckets: 3 });
+    const tokens = createTokenAccess({ store });
+    const issued = [];
+    for (let i = 0; i < 600; i += 100) issued.push(...(await Promise.all(Array.from({ length: 100 }, (_, j) => tokens.issue({ subject: `u${(i + j) % 7}`, name: 't', expiresIn: (i + j) % 2 ? '1h' : '90d' })))));
+    const leaves = (await Promise.all(env.client.nodes('master').map((n) => n.keys(`${keyPrefix}{ix:*}:*`)))).flat().filter((k) => !k.endsWith(':n'));
+    expect(leaves.length).toBeGreaterThanOrEqual(6); // 200 per bucket: at least 2 leaves each
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await tokens.list({ limit: 77, ...(cursor ? { cursor } : {}) });
+      seen.push(...page.items.map((t) => t.id));
+      cursor = page.cursor;
+    } while (cursor);
+    expect(seen).toEqual(issued.map((t) => t.info.id).sort());
+    expect(await store.sweep(new Date(Date.now() + 2 * 3_600_000))).toBe(300);
+    for (let s = 0; s < 7; s++) await tokens.revokeAll(`u${s}`);
+    expect((await Promise.all(env.client.nodes('master').map((n) => n.keys(`${keyPrefix}*`)))).flat()).toEqual([]);
+  });
+
   it('reloads its scripts (NOSCRIPT) after SCRIPT FLUSH on every master', async () => {
     const keyPrefix = randomPrefix();
     const tokens = createTokenAccess({ store: redisStore({ client: env.client, keyPrefix }) });
