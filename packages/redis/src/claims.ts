@@ -65,6 +65,8 @@ export interface IdClaims {
   release(record: TokenInfo, pending: string): Promise<unknown>;
   /** Removes the id when it leads to `hash` (a deleted token's). */
   forget(id: string, hash: string, what: string): Promise<unknown>;
+  /** The part of {@link forget} for layouts v1 and v2 (nothing once they are migrated). */
+  forgetLegacy(id: string, hash: string, what: string): Promise<unknown>;
   /**
    * An index entry whose token is missing: removes it from the zsets `from` (subject, parent)
    * and drops its id, unless its insert may still be in flight or the token exists after all.
@@ -146,7 +148,9 @@ export function idClaims({ client, keys, calls, run }: Connection, index: LeafIn
     },
     release: (record, pending) => index.remove(record.id, record.hash, 'insert', pending),
     async forget(id, hash, what) {
-      await index.remove(id, hash, what);
+      await Promise.all([index.remove(id, hash, what), this.forgetLegacy(id, hash, what)]);
+    },
+    async forgetLegacy(id, hash, what) {
       if (await maybeLegacy(what)) {
         await Promise.all([run(what, fieldDeleteIf, keys.v2.idMap(id), [id, compactHash(hash)]), run(what, deleteIfLeadsTo, keys.v1.id(id), [hash])]);
       }

@@ -69,8 +69,11 @@ export function indexes({ client, keys, calls, run }: Connection, index: LeafInd
     return null;
   };
 
-  /** One due entry of the token index at `now`: 1 when a dead token was deleted or cleared, else 0. */
-  const sweepEntry = async (f: Filed, now: number): Promise<number> => {
+  /**
+   * One due entry of the token index at `now`: 1 when a dead token was deleted or cleared, else 0.
+   * An entry to take out of the index is pushed on `drop`: the sweep removes a page's at once.
+   */
+  const sweepEntry = async (f: Filed, now: number, drop: Filed[]): Promise<number> => {
     const since = pendingSince(f.score);
     if (since !== undefined) {
       // an insert that has not finished: still running, or crashed before or after its SET
@@ -78,22 +81,30 @@ export function indexes({ client, keys, calls, run }: Connection, index: LeafInd
       const value = await calls.run('sweep', () => client.get(keys.token(f.hash)));
       const record = value === null ? null : decode(value, f.hash);
       if (record?.id === f.id) return void (await index.set(f.id, { hash: f.hash, score: f.score }, f.kind, f.hash, recordScore(record), 'sweep')), 0;
-      return (await index.remove(f.id, f.hash, 'sweep', f.score)) ? 1 : 0;
+      drop.push(f);
+      return 1;
     }
-    const [state, value] = (await run('sweep', deleteIfDead, keys.token(f.hash), [now, f.id])) as [string, string | undefined];
+    const [state, a, b] = (await run('sweep', deleteIfDead, keys.token(f.hash), [now, f.id])) as [string, string | undefined, string | undefined];
     if (state === 'deleted') {
-      await unindex(decode(value!, f.hash));
+      // the script sent back only the subject and the parent: their indexes, and the old layouts'
+      const member = entry(f.id, f.kind);
+      const ops: Promise<unknown>[] = [claims.forgetLegacy(f.id, f.hash, 'sweep')];
+      if (a) ops.push(calls.run('sweep', () => client.zrem(keys.subject(a), member)));
+      if (b) ops.push(calls.run('sweep', () => client.zrem(keys.parent(b), member)));
+      await Promise.all(ops);
+      drop.push(f);
       return 1;
     }
     if (state === 'alive') {
       // its deadline moved since it was filed (an idle timeout, an update): file it under the new one
-      await index.set(f.id, { hash: f.hash, score: f.score }, f.kind, f.hash, recordScore(decode(value!, f.hash)), 'sweep');
+      await index.set(f.id, { hash: f.hash, score: f.score }, f.kind, f.hash, recordScore(decode(a!, f.hash)), 'sweep');
       return 0;
     }
     if (state === 'other') return 0;
     // already gone (Redis's TTL removed it): its entry goes. Its subject's and parent's entries
     // (the index does not say which) go when that subject or parent is next walked
-    return (await index.remove(f.id, f.hash, 'sweep', f.score)) ? 1 : 0;
+    drop.push(f);
+    return 1;
   };
 
   /**
@@ -216,12 +227,19 @@ export function indexes({ client, keys, calls, run }: Connection, index: LeafInd
         }
         const batch = queue.splice(0, batchSize);
         let deleted = 0;
+        const drop: Filed[] = [];
         // a few entries at a time, resting in between: the process's own verifies share the
         // connection and the event loop with the sweep, and must not queue behind a whole batch;
         // the duty cycle bounds the share of both the sweep takes, whatever a step costs here
         for (let i = 0; i < batch.length; i += pace.concurrency) {
-          const counts = await Promise.all(batch.slice(i, i + pace.concurrency).map((f) => sweepEntry(f, t)));
+          const counts = await Promise.all(batch.slice(i, i + pace.concurrency).map((f) => sweepEntry(f, t, drop)));
           deleted += counts.reduce((a, c) => a + c, 0);
+          await cycle.rest();
+        }
+        // the index entries of the tokens gone, one script per bucket page (a leaf is read once,
+        // not once per entry); an entry left by a sweep cut short here is found dead by the next
+        for (let i = 0; i < drop.length; i += 256) {
+          await index.removeMany(keys.index(drop[i]!.id), drop.slice(i, i + 256), 'sweep');
           await cycle.rest();
         }
         return { deleted, more: queue.length > 0 || b < buckets.length };

@@ -211,6 +211,46 @@ return 1
 `;
 
 /**
+ * `removeMany` (compare-and-delete, many): ARGV holds triples id, hash, score, all of ids in this
+ * bucket; each is removed when it is filed with that hash and score. Each leaf is read once,
+ * however many of its entries go. Returns how many were removed.
+ */
+const REMOVE_MANY = `${PRELUDE}
+local leaves = {}
+local removed = 0
+for i = 1, #ARGV, 3 do
+  local id = ARGV[i]
+  local e = locate(id)
+  if e then
+    local l = leaves[e]
+    if not l then
+      l = {}
+      local all = redis.call('ZRANGE', leaf_of(e), 0, -1, 'WITHSCORES')
+      for j = 1, #all, 2 do
+        local z = string.find(all[j], '\\0', 1, true)
+        l[string.sub(all[j], 1, z - 1)] = {all[j], all[j + 1]}
+      end
+      leaves[e] = l
+    end
+    local m = l[id]
+    if m and m[2] == ARGV[i + 2] then
+      local _, _, h = parse(m[1])
+      if h == ARGV[i + 1] then
+        redis.call('ZREM', leaf_of(e), m[1])
+        l[id] = nil
+        removed = removed + 1
+      end
+    end
+  end
+end
+for e in pairs(leaves) do
+  if redis.call('EXISTS', leaf_of(e)) == 0 then redis.call('ZREM', dir, e) end
+end
+if redis.call('EXISTS', dir) == 0 then redis.call('DEL', dir .. ':n') end
+return removed
+`;
+
+/**
  * `range`: the members of the leaf of id ARGV[1] (of the first leaf when empty) and of the leaves
  * after it, whole leaves, until at least ARGV[2] members past that first leaf (or, from the
  * start, in all). Returns `{ more, id, kind, hash, score, … }`: more is 1 when leaves are left.
@@ -259,7 +299,7 @@ end
 return out
 `;
 
-const scripts = { add: script(ADD), get: script(GET), set: script(SET), remove: script(REMOVE), range: script(RANGE), due: script(DUE) };
+const scripts = { add: script(ADD), get: script(GET), set: script(SET), remove: script(REMOVE), removeMany: script(REMOVE_MANY), range: script(RANGE), due: script(DUE) };
 
 /** An index entry: a token's id, kind, hash, and its score (see the module comment). */
 export interface Filed {
@@ -323,6 +363,8 @@ export interface LeafIndex {
   set(id: string, expect: { hash: string; score?: string }, kind: TokenKind, hash: string, score: string, what: string): Promise<boolean>;
   /** Compare-and-delete: removes the id when it leads to `hash` (any when undefined) and has `score` (any when undefined). */
   remove(id: string, hash: string | undefined, what: string, score?: string): Promise<boolean>;
+  /** Compare-and-delete of many entries of bucket `dir` (each with its hash and score, as filed); returns how many went. */
+  removeMany(dir: string, entries: Filed[], what: string): Promise<number>;
   /** The entries of bucket `dir` after id `after` (from the start when undefined), in id order, at least `n` unless the bucket ends. */
   range(dir: string, after: string | undefined, n: number, what: string): Promise<{ entries: Filed[]; more: boolean }>;
   /** For sweep: entries of bucket `dir` due at `nowMs`, whole leaves after directory entry `from`; `next` is where to go on, undefined when done. */
@@ -345,6 +387,10 @@ export function leafIndex({ keys, run }: Connection): LeafIndex {
     },
     async remove(id, hash, what, score) {
       return (await run(what, scripts.remove, keys.index(id), [id, hash ?? '', score ?? ''])) === 1;
+    },
+    async removeMany(dir, list, what) {
+      if (list.length === 0) return 0;
+      return (await run(what, scripts.removeMany, dir, list.flatMap((f) => [f.id, f.hash, f.score]))) as number;
     },
     async range(dir, after, n, what) {
       const flat = (await run(what, scripts.range, dir, [after ?? '', n])) as string[];

@@ -182,15 +182,16 @@ return v
 /**
  * For sweep: deletes the token when it is dead for good at ARGV[1] (ms: core's `sweepable`, so
  * never a refilling token used up only for its current period) and has id ARGV[2]. Returns
- * `{ 'deleted', value }`, `{ 'alive', value }`, `{ 'missing' }` (no such key) or `{ 'other' }`
- * (the key holds another id's record).
+ * `{ 'deleted', subject, parentId }` (empty strings for none: what the sweep must still take out
+ * of the subject and parent indexes, without sending the record back), `{ 'alive', value }`,
+ * `{ 'missing' }` (no such key) or `{ 'other' }` (the key holds another id's record).
  */
 export const SWEEP_ONE = `${READ}
 if not v then return {'missing'} end
 if r.id ~= ARGV[2] then return {'other'} end
 if sweepable(tonumber(ARGV[1])) then
   redis.call('DEL', KEYS[1])
-  return {'deleted', v}
+  return {'deleted', r.sub or '', r.p or ''}
 end
 return {'alive', v}
 `;

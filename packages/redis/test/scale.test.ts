@@ -26,7 +26,7 @@ const total = (calls: Record<string, number>) => Object.entries(calls).reduce((n
 const HOUR = 3_600_000;
 
 describe('no global key', () => {
-  it('files tokens in every bucket, none far above its share, in leaves of at most 120 kept compact (listpack), and no v1 or v2 key', async () => {
+  it('files tokens in every bucket, none far above its share, in leaves of at most LEAF_MAX (118) kept compact (listpack), and no v1 or v2 key', async () => {
     const store = redisStore({ client, keyPrefix, buckets: 8 });
     const n = 3000;
     const made = Array.from({ length: n }, (_, i) => record({ subject: `u${i % 20}`, ...(i % 3 ? { expiresAt: at(HOUR) } : {}) }));
