@@ -114,22 +114,18 @@ async function main() {
       const rest = key.slice(memPrefix.length);
       const group = rest.startsWith('t:')
         ? 't:{hash} (record)'
-        : rest.startsWith('i:')
-          ? 'i:<n> (id map)'
-          : rest.startsWith('s:')
-            ? 's:{subject} (zset)'
-            : rest.startsWith('{all:')
-              ? '{all:<b>} (zset buckets)'
-              : rest.startsWith('{exp:')
-                ? '{exp:<b>} (zset buckets)'
-                : rest.startsWith('p:')
-                  ? 'p:{parent} (zset)'
-                  : `${rest} (other)`;
+        : rest.startsWith('s:')
+          ? 's:{subject} (zset)'
+          : rest.startsWith('{ix:')
+            ? '{ix:<b>}… (token index: leaves, directories)'
+            : rest.startsWith('p:')
+              ? 'p:{parent} (zset)'
+              : `${rest} (other)`;
       groups.set(group, (groups.get(group) ?? 0) + Number((await client.memory('USAGE', key, 'SAMPLES', 0)) ?? 0));
     }
   } while (cursor !== '0');
   header(`@tokenaccess/redis: memory per token (MEMORY USAGE, ${n.toLocaleString('en-US')} tokens, 100 subjects, default prefix length)`);
-  const order = ['t:{hash} (record)', 'i:<n> (id map)', 's:{subject} (zset)', '{all:<b>} (zset buckets)', '{exp:<b>} (zset buckets)', 'p:{parent} (zset)'];
+  const order = ['t:{hash} (record)', 's:{subject} (zset)', '{ix:<b>}… (token index: leaves, directories)', 'p:{parent} (zset)'];
   const total = [...groups.values()].reduce((a, b) => a + b, 0);
   table([['key', 'bytes per token'], ...order.map((g) => [g, (groups.get(g) ?? 0) / n]), ['total', total / n]]);
 }

@@ -21,7 +21,7 @@
  * bulk-loaded in the store's row format.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -256,6 +256,16 @@ async function redisScale() {
     [N.toLocaleString('en-US'), lat.b.p50, lat.b.p99],
   ]);
   console.log(`\n1e6/1e3: p50 ${(lat.b.p50 / lat.a.p50).toFixed(2)}, p99 ${(lat.b.p99 / lat.a.p99).toFixed(2)} (1.00 = flat)`);
+  // a page of `list` without a subject: every bucket's leaves merged in id order
+  const pageMs: number[] = [];
+  let cursor: string | undefined;
+  for (let i = 0; i < 20; i++) {
+    const t = performance.now();
+    const page = await big.list({ limit: 100, ...(cursor ? { cursor } : {}) });
+    pageMs.push(performance.now() - t);
+    cursor = page.cursor;
+  }
+  console.log(`list, pages of 100 (no subject: the buckets merged), 20 in a row: median ${fmt(pct(pageMs, 0.5))} ms, slowest ${fmt(Math.max(...pageMs))} ms`);
 
   process.stderr.write('redis: sweeping …\n');
   const s = await sweepUnderLoad(big, bigRaws, () => bigStore.sweep(new Date(Date.now() + 2 * HOUR)));
@@ -407,81 +417,20 @@ async function layoutCosts() {
     }
     rows.push([name, ((await usedMemory(c)) - before) / n]);
   };
-  // today's record: `tka:t:{<64 hex>}`, a value like the bench token's (about 150 bytes), PXAT
-  await trial('record: 72-byte key, 150-byte value, PXAT (today)', (p, i) => p.set(`tka:t:{${hex(i)}}`, 'v'.repeat(150), 'PXAT', deadline));
+  // the record: `tka:t:{<64 hex>}`, a value like the bench token's (about 150 bytes), PXAT
+  await trial('record: 72-byte key, 150-byte value, PXAT (layouts v2 and v3)', (p, i) => p.set(`tka:t:{${hex(i)}}`, 'v'.repeat(150), 'PXAT', deadline));
   await trial('record: 51-byte key (base64url hash), 110-byte value (positional body), PXAT', (p, i) => p.set(`tka:t:{${b64(i)}}`, 'v'.repeat(110), 'PXAT', deadline));
-  await trial('id map: 16,384 hashes, id → 43-character hash (today)', (p, i) => p.hset(`tka:i:${i % 16_384}`, id(i), 'x'.repeat(43)));
-  await trial('subject zsets, 10 tokens each (today)', (p, i) => p.zadd(`tka:s:{user-${Math.floor(i / 10)}}`, 0, `${id(i)}\u0000a`));
-  await trial('all: 16 zsets, skiplist (today)', (p, i) => p.zadd(`tka:{all:${i % 16}}`, 0, `${id(i)}\u0000a`));
+  await trial('id map: 16,384 hashes, id → 43-character hash (layout v2)', (p, i) => p.hset(`tka:i:${i % 16_384}`, id(i), 'x'.repeat(43)));
+  await trial('subject zsets, 10 tokens each (layouts v2 and v3)', (p, i) => p.zadd(`tka:s:{user-${Math.floor(i / 10)}}`, 0, `${id(i)}\u0000a`));
+  await trial('all: 16 zsets, skiplist (layout v2)', (p, i) => p.zadd(`tka:{all:${i % 16}}`, 0, `${id(i)}\u0000a`));
   await trial('all: 1,024 small zsets, listpack', (p, i) => p.zadd(`tka:{all:${i % 16}}:${i % 1024}`, 0, `${id(i)}\u0000a`));
-  await trial('exp: 16 zsets, skiplist (today)', (p, i) => p.zadd(`tka:{exp:${i % 16}}`, deadline + i, `${id(i)}\u0000a\u0000user-${i % 10_000}`));
+  await trial('exp: 16 zsets, skiplist (layout v2)', (p, i) => p.zadd(`tka:{exp:${i % 16}}`, deadline + i, `${id(i)}\u0000a\u0000user-${i % 10_000}`));
   await trial('exp: 1,024 small zsets, listpack', (p, i) => p.zadd(`tka:{exp:${i % 16}}:${i % 1024}`, deadline + i, `${id(i)}\u0000a\u0000user-${i % 10_000}`));
-  // the index a layout v3 could use: per bucket, leaves of at most 120 members (listpack holds up
-  // to 128; a zset that passed it stays a skiplist after a split) named by their
-  // first member and a directory zset of the leaf names, inserted in creation order by one script
-  // (an append to a full last leaf starts a new leaf; an insert into a full inner leaf splits it)
-  const leafAdd = (p: ReturnType<Redis['pipeline']>, i: number, member: string | Buffer) => p.eval(LEAF_ADD, 1, `tka:{all:${i % 16}}`, member, `tka:{all:${i % 16}}:l:`, 120);
-  await trial('all: 16 buckets of listpack leaves (≤ 120) with a directory (B+-tree, one level)', (p, i) => leafAdd(p, i, `${id(i)}\u0000a`));
-  // the same with the id map folded in: the hash in each member as 32 raw bytes (a member stays
-  // within listpack's 64 bytes: 26 + 3 + 32), so a lookup by id reads the leaf
-  const withHash = (i: number) => Buffer.concat([Buffer.from(`${id(i)}\u0000a\u0000`), createHash('sha256').update(String(i)).digest()]);
-  await trial('all + id map: the same leaves, each member also holding the 32-byte hash', (p, i) => leafAdd(p, i, withHash(i)));
-  // a page of `list`: 100 members after a cursor, read leaf by leaf through the directory
-  const t0 = performance.now();
-  const pages = 200;
-  for (let i = 0; i < pages; i++) await c.eval(LEAF_RANGE, 1, 'tka:{all:3}', `${id(16 * ((i * 311) % (n / 16)) + 3)}\u0000a`, 'tka:{all:3}:l:', 100);
-  const pageMs = (performance.now() - t0) / pages;
   c.disconnect();
   header(`Redis: bytes per token by structure (${n.toLocaleString('en-US')} entries each, INFO used_memory delta)`);
   table(rows);
-  console.log(`\nleaf index: a page of 100 members after a cursor, one script call per bucket: ${fmt(pageMs)} ms (mean of ${pages}, round trip included)`);
+  console.log('\nlayout v3 (the token index that replaced the id map, all and exp): measured on the real store, `SCALE_STORES=redis`.');
 }
-
-/** layoutCosts' prototype: adds ARGV[1] to the leaf index of directory KEYS[1] (leaves ARGV[2]..name, at most ARGV[3] members). */
-const LEAF_ADD = `
-local dir, m, prefix, max = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])
-local found = redis.call('ZREVRANGEBYLEX', dir, '[' .. m, '-', 'LIMIT', 0, 1)
-local name = found[1]
-if not name then
-  local first = redis.call('ZRANGE', dir, 0, 0)[1]
-  if not first then
-    redis.call('ZADD', dir, 0, m)
-    redis.call('ZADD', prefix .. m, 0, m)
-    return 1
-  end
-  redis.call('RENAME', prefix .. first, prefix .. m)
-  redis.call('ZREM', dir, first)
-  redis.call('ZADD', dir, 0, m)
-  name = m
-end
-local leaf = prefix .. name
-redis.call('ZADD', leaf, 0, m)
-if redis.call('ZCARD', leaf) > max then
-  local last = redis.call('ZRANGE', leaf, -1, -1)[1]
-  local keep = (last == m) and max or math.floor((max + 1) / 2)
-  local upper = redis.call('ZRANGE', leaf, keep, -1)
-  local args = {}
-  for _, u in ipairs(upper) do args[#args + 1] = 0; args[#args + 1] = u end
-  redis.call('ZADD', prefix .. upper[1], unpack(args))
-  redis.call('ZREMRANGEBYRANK', leaf, keep, -1)
-  redis.call('ZADD', dir, 0, upper[1])
-end
-return 1
-`;
-
-/** layoutCosts' prototype: up to ARGV[3] members after ARGV[1] in the leaf index of KEYS[1]. */
-const LEAF_RANGE = `
-local dir, after, prefix, n = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])
-local out = {}
-local name = redis.call('ZREVRANGEBYLEX', dir, '[' .. after, '-', 'LIMIT', 0, 1)[1] or redis.call('ZRANGE', dir, 0, 0)[1]
-local from = '(' .. after
-while name and #out < n do
-  for _, m in ipairs(redis.call('ZRANGEBYLEX', prefix .. name, from, '+', 'LIMIT', 0, n - #out)) do out[#out + 1] = m end
-  name = redis.call('ZRANGEBYLEX', dir, '(' .. name, '+', 'LIMIT', 0, 1)[1]
-  from = '-'
-end
-return out
-`;
 
 // ---------------------------------------------------------------- main
 

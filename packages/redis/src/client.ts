@@ -38,6 +38,8 @@ export interface Connection {
   expiryGrace: number;
   /** Runs a single-key script under the deadline (see {@link evalScript}). */
   run(what: string, s: Script, key: string, args: (string | number)[]): Promise<unknown>;
+  /** The same, with the reply's strings as Buffers (binary members, read as they are stored). */
+  runBuffer(what: string, s: Script, key: string, args: (string | number)[]): Promise<unknown>;
 }
 
 /** @internal */
@@ -49,6 +51,7 @@ export function connect(client: RedisClient, keyPrefix: string, timeout: Duratio
     calls,
     expiryGrace,
     run: (what, s, key, args) => calls.run(what, () => evalScript(client, s, key, args)),
+    runBuffer: (what, s, key, args) => calls.run(what, () => evalScript(client, s, key, args, true)),
   };
 }
 
@@ -57,11 +60,19 @@ export function connect(client: RedisClient, keyPrefix: string, timeout: Duratio
  * or a Cluster node that has not seen the script yet): EVAL also loads it for next time.
  * @internal
  */
-export async function evalScript(client: RedisClient, s: Script, key: string, args: (string | number)[]): Promise<unknown> {
+export async function evalScript(client: RedisClient, s: Script, key: string, args: (string | number)[], buffers = false): Promise<unknown> {
+  // the Buffer forms of EVALSHA and EVAL: ioredis has them at run time but not in its types, and
+  // its `callBuffer` fails under auto-pipelining
+  const c = client as unknown as BufferEval;
   try {
-    return await client.evalsha(s.sha, 1, key, ...args);
+    return await (buffers ? c.evalshaBuffer(s.sha, 1, key, ...args) : client.evalsha(s.sha, 1, key, ...args));
   } catch (err) {
-    if (err instanceof Error && err.message.startsWith('NOSCRIPT')) return client.eval(s.source, 1, key, ...args);
-    throw err;
+    if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) throw err;
+    return buffers ? c.evalBuffer(s.source, 1, key, ...args) : client.eval(s.source, 1, key, ...args);
   }
+}
+
+interface BufferEval {
+  evalshaBuffer(sha: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
+  evalBuffer(source: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
 }

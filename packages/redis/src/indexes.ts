@@ -2,12 +2,15 @@ import { type ListPage, type ListQuery, type SweepOptions, type TokenInfo, check
 import type { IdClaims } from './claims';
 import { type Connection, script } from './client';
 import { type Entry, after, entry, parseEntry } from './keys';
-import { type Filed, type LeafIndex, idCompare, pendingSince, recordScore } from './leaves';
+import { type Filed, type LeafIndex, type Ranged, pendingSince, recordScore } from './leaves';
 import { DELETE, SWEEP_ONE } from './lua';
 import { decode } from './record';
 import { PENDING_MS } from './claims';
 
 const deleteWithId = script(DELETE);
+
+/** Index entries one `removeMany` call of a sweep takes out: a few dozen µs of Redis time, so a verify never waits long behind it. */
+const REMOVE_AT_ONCE = 16;
 const deleteIfDead = script(SWEEP_ONE);
 
 /** How a sweep paces itself, so the process's own verifies are not starved. @internal */
@@ -114,7 +117,7 @@ export function indexes({ client, keys, calls, run }: Connection, index: LeafInd
    * above it.
    */
   const merged = (cursor: string | undefined, chunk: number) => {
-    const state = keys.indexBuckets.map((dir) => ({ dir, start: cursor, buf: [] as Filed[], at: 0, done: false }));
+    const state = keys.indexBuckets.map((dir) => ({ dir, start: cursor, buf: [] as Ranged[], at: 0, done: false }));
     const refill = async (s: (typeof state)[number]) => {
       const { entries, more } = await index.range(s.dir, s.start, chunk, 'list');
       s.buf = entries;
@@ -127,7 +130,7 @@ export function indexes({ client, keys, calls, run }: Connection, index: LeafInd
       while (out.length < n) {
         await Promise.all(state.filter((s) => s.at >= s.buf.length && !s.done).map(refill));
         let best: (typeof state)[number] | undefined;
-        for (const s of state) if (s.at < s.buf.length && (best === undefined || idCompare(s.buf[s.at]!.id, best.buf[best.at]!.id) < 0)) best = s;
+        for (const s of state) if (s.at < s.buf.length && (best === undefined || Buffer.compare(s.buf[s.at]!.key, best.buf[best.at]!.key) < 0)) best = s;
         if (!best) break;
         out.push(best.buf[best.at++]!);
       }
@@ -238,8 +241,8 @@ export function indexes({ client, keys, calls, run }: Connection, index: LeafInd
         }
         // the index entries of the tokens gone, one script per bucket page (a leaf is read once,
         // not once per entry); an entry left by a sweep cut short here is found dead by the next
-        for (let i = 0; i < drop.length; i += 256) {
-          await index.removeMany(keys.index(drop[i]!.id), drop.slice(i, i + 256), 'sweep');
+        for (let i = 0; i < drop.length; i += REMOVE_AT_ONCE) {
+          await index.removeMany(keys.index(drop[i]!.id), drop.slice(i, i + REMOVE_AT_ONCE), 'sweep');
           await cycle.rest();
         }
         return { deleted, more: queue.length > 0 || b < buckets.length };

@@ -62,11 +62,15 @@ local function find(leaf, id)
   end
   return nil, nil
 end
+-- 32 bytes ⇄ 64 hex digits, in a few C calls (no Lua function per byte: these run for every
+-- entry a script reads or writes)
 local function tohex(s)
-  return (string.gsub(s, '.', function(c) return string.format('%02x', string.byte(c)) end))
+  return string.format(string.rep('%02x', #s), string.byte(s, 1, -1))
 end
 local function fromhex(h)
-  return (string.gsub(h, '..', function(cc) return string.char(tonumber(cc, 16)) end))
+  local b = {}
+  for i = 1, #h, 2 do b[#b + 1] = tonumber(string.sub(h, i, i + 1), 16) end
+  return string.char(unpack(b))
 end
 local function pack(h)
   if #h == 64 and not string.find(h, '[^0-9a-f]') then return 'h' .. fromhex(h) end
@@ -253,8 +257,9 @@ return removed
 /**
  * `range`: the members of the leaf of id ARGV[1] (of the first leaf when empty) and of the leaves
  * after it, whole leaves, until at least ARGV[2] members past that first leaf (or, from the
- * start, in all). Returns `{ more, id, kind, hash, score, … }`: more is 1 when leaves are left.
- * Leaves are not sorted by id: the client sorts and drops what is not after ARGV[1].
+ * start, in all). Returns `{ more, member, score, … }` with the members as stored (binary: read
+ * with Buffer replies, unpacked by the client): more is 1 when leaves are left. Leaves are not
+ * sorted by id: the client sorts and drops what is not after ARGV[1].
  */
 const RANGE = `${PRELUDE}
 local e
@@ -265,7 +270,7 @@ local counted = ARGV[1] == ''
 local got = 0
 while e do
   local all = redis.call('ZRANGE', leaf_of(e), 0, -1, 'WITHSCORES')
-  emit(out, all)
+  for i = 1, #all do out[#out + 1] = all[i] end
   if counted then got = got + #all / 2 end
   counted = true
   e = redis.call('ZRANGEBYLEX', dir, '(' .. e, '+', 'LIMIT', 0, 1)[1]
@@ -349,9 +354,24 @@ function entries(flat: string[], from: number): Filed[] {
   return out;
 }
 
-/** Byte order of two ids, as Redis sorts them (memcmp of the UTF-8). */
-export function idCompare(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+/** An entry read by `range`, with its id's bytes: ids are ordered as Redis orders them, by bytes. */
+export interface Ranged extends Filed {
+  key: Buffer;
+}
+
+/** A stored member (`<id>\0<kind letter><packed hash>`) unpacked, as the scripts' `parse` does. */
+function unpackMember(m: Buffer, score: string): Ranged {
+  const z = m.indexOf(0);
+  const format = m[z + 2];
+  const payload = m.subarray(z + 3);
+  const hash =
+    format === 0x68 /* h */
+      ? payload.toString('hex')
+      : format === 0x6b /* k */
+        ? `${payload.toString('utf8', 0, payload.length - 33)}:${payload.subarray(payload.length - 32).toString('hex')}`
+        : payload.toString('utf8');
+  const key = m.subarray(0, z);
+  return { id: key.toString('utf8'), kind: kindOf(String.fromCharCode(m[z + 1]!)), hash, score, key };
 }
 
 /** The token index (see the module comment). @internal */
@@ -366,13 +386,13 @@ export interface LeafIndex {
   /** Compare-and-delete of many entries of bucket `dir` (each with its hash and score, as filed); returns how many went. */
   removeMany(dir: string, entries: Filed[], what: string): Promise<number>;
   /** The entries of bucket `dir` after id `after` (from the start when undefined), in id order, at least `n` unless the bucket ends. */
-  range(dir: string, after: string | undefined, n: number, what: string): Promise<{ entries: Filed[]; more: boolean }>;
+  range(dir: string, after: string | undefined, n: number, what: string): Promise<{ entries: Ranged[]; more: boolean }>;
   /** For sweep: entries of bucket `dir` due at `nowMs`, whole leaves after directory entry `from`; `next` is where to go on, undefined when done. */
   due(dir: string, from: string | undefined, nowMs: number, n: number): Promise<{ entries: Filed[]; next: string | undefined }>;
 }
 
 /** @internal */
-export function leafIndex({ keys, run }: Connection): LeafIndex {
+export function leafIndex({ keys, run, runBuffer }: Connection): LeafIndex {
   return {
     async get(id, what) {
       const raw = (await run(what, scripts.get, keys.index(id), [id])) as [string, string, string] | null;
@@ -393,10 +413,19 @@ export function leafIndex({ keys, run }: Connection): LeafIndex {
       return (await run(what, scripts.removeMany, dir, list.flatMap((f) => [f.id, f.hash, f.score]))) as number;
     },
     async range(dir, after, n, what) {
-      const flat = (await run(what, scripts.range, dir, [after ?? '', n])) as string[];
-      let out = entries(flat, 1).sort((a, b) => idCompare(a.id, b.id));
-      if (after !== undefined) out = out.filter((e) => idCompare(e.id, after) > 0);
-      return { entries: out, more: Number(flat[0]) === 1 };
+      const flat = (await runBuffer(what, scripts.range, dir, [after ?? '', n])) as [number, ...Buffer[]];
+      const members: [Buffer, Buffer][] = [];
+      for (let i = 1; i < flat.length; i += 2) members.push([flat[i] as Buffer, flat[i + 1] as Buffer]);
+      // byte order of the members is the ids' order: `<id>\0` comes before any longer id
+      members.sort((a, b) => Buffer.compare(a[0], b[0]));
+      let start = 0;
+      if (after !== undefined) {
+        // the first leaf's entries up to `after`: members are `<id>\0…`, so `<after>\0` and
+        // below are not after it
+        const bound = Buffer.concat([Buffer.from(after), Buffer.from([0, 0xff])]);
+        while (start < members.length && Buffer.compare(members[start]![0], bound) < 0) start++;
+      }
+      return { entries: members.slice(start).map(([m, score]) => unpackMember(m, score.toString())), more: Number(flat[0]) === 1 };
     },
     async due(dir, from, nowMs, n) {
       const flat = (await run('sweep', scripts.due, dir, [from ?? '', Math.floor(nowMs / 1000), n])) as string[];

@@ -36,7 +36,7 @@ export function tokenIndex(client: Redis, prefix: string, buckets?: number) {
         let after: string | undefined;
         for (;;) {
           const { entries, more } = await index.range(dir, after, 500, 'test');
-          out.push(...entries);
+          out.push(...entries.map(({ key: _, ...filed }) => filed));
           if (!more || entries.length === 0) break;
           after = entries[entries.length - 1]!.id;
         }
