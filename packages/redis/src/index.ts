@@ -100,8 +100,10 @@ export interface RedisStoreOptions {
    * How many index entries `sweep` handles at once (one step); it rests after each step (see
    * `sweepPace`), so the sweeping process's own verifies (same connection, same event loop) never
    * queue behind more than a few sweep commands. Higher sweeps faster and delays those verifies
-   * more.
-   * @default 4
+   * more: bench/scale at 1e5 tokens, a paced sweep (`sweepPace: 0.5`) raised the sweeping
+   * process's verify p99 2.25–2.64× one entry at a time and 1.95–5.39× four at a time. At full
+   * speed (`sweepPace: 'full'`, a process that serves no verifies) four at a time.
+   * @default 1, or 4 with `sweepPace: 'full'`
    */
   sweepConcurrency?: number;
   /**
@@ -114,9 +116,9 @@ export interface RedisStoreOptions {
    * The share of the wall time `sweep` may spend working, from 0.01 to 1: after each step it
    * pauses in proportion to the time the step took (0.5: as long as the step), so a sweep keeps
    * this process's event loop and its Redis connection busy for at most that share, and the
-   * process's own verifies keep their latency (bench/scale, 1e5 tokens: verify p99 during a
-   * sweep a median 1.6× and 1.9× the p99 outside it at `0.5`, 9.3× and 4.4× at full speed, for a
-   * sweep about twice as long). `'full'` (the same as `1`) sweeps as fast as it can: for a
+   * process's own verifies keep their latency (bench/scale, 1e5 tokens, three rounds: verify
+   * p99 during a sweep a median 2.33× the p99 outside it at `0.5`, 4.38× at full speed, for a
+   * sweep about six times as long). `'full'` (the same as `1`) sweeps as fast as it can: for a
    * process that serves no verifies, such as a cron job or `tokenaccess sweep`.
    *
    * @example
@@ -159,17 +161,18 @@ const updateScript = script(UPDATE);
  * ```
  */
 export function redisStore(options: RedisStoreOptions): TokenStore {
-  const { client, keyPrefix = 'tka:', timeout = 2000, readFirst = true, batchReads = true, expiryGrace = DEFAULT_EXPIRY_GRACE, buckets = DEFAULT_BUCKETS, sweepConcurrency = 4, sweepPause = 0, sweepPace } = options;
+  const { client, keyPrefix = 'tka:', timeout = 2000, readFirst = true, batchReads = true, expiryGrace = DEFAULT_EXPIRY_GRACE, buckets = DEFAULT_BUCKETS, sweepPause = 0, sweepPace } = options;
   if (!client || typeof (client as { evalsha?: unknown }).evalsha !== 'function') {
     throw new TokenAccessError('invalid_argument', storeMessage('redis', '`client` must be an ioredis Redis or Cluster'));
   }
+  const share = sweepShare('redis', sweepPace);
+  const sweepConcurrency = options.sweepConcurrency ?? (share < 1 ? 1 : 4);
   if (!Number.isInteger(sweepConcurrency) || sweepConcurrency < 1 || sweepConcurrency > 1000) {
     throw new TokenAccessError('invalid_argument', storeMessage('redis', `sweepConcurrency must be an integer from 1 to 1000 (got ${String(sweepConcurrency)})`));
   }
   if (typeof sweepPause !== 'number' || !(sweepPause >= 0) || sweepPause > 1000) {
     throw new TokenAccessError('invalid_argument', storeMessage('redis', `sweepPause must be a number of ms from 0 to 1000 (got ${String(sweepPause)})`));
   }
-  const share = sweepShare('redis', sweepPace);
   const connection = connect(client, keyPrefix, timeout, expiryGrace, buckets);
   const { keys, calls, run } = connection;
   const index = leafIndex(connection);

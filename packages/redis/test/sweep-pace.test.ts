@@ -58,6 +58,14 @@ describe('a paced sweep on Redis', () => {
     for (const r of live.slice(0, 10)) expect(await store.findById(r.id)).toEqual(r);
   });
 
+  it('takes one entry at a time while paced (the default sweepConcurrency), so a verify waits behind one sweep command at most', async () => {
+    const store = redisStore({ client, keyPrefix, buckets: 2, sweepPace: 0.01 });
+    await seed(store, 48);
+    const { result, count } = await rests(() => store.sweep(at(2 * HOUR)));
+    expect(result).toBe(48);
+    expect(count).toBeGreaterThanOrEqual(48); // a rest after every entry (four at a time: 12)
+  });
+
   it("sweeps at full speed with sweepPace 'full': the same tokens deleted, no rest", async () => {
     const store = redisStore({ client, keyPrefix, buckets: 4, sweepPace: 'full' });
     const { dead, live } = await seed(store);
