@@ -80,7 +80,8 @@ export function indexes({ client, keys, calls, run }: Connection, index: LeafInd
     const since = pendingSince(f.score);
     if (since !== undefined) {
       // an insert that has not finished: still running, or crashed before or after its SET
-      if (now - since < PENDING_MS && Date.now() - since < PENDING_MS) return 0;
+      // (by the wall clock: a sweep called with a `now` ahead of it must not take a running insert for a crashed one)
+      if (Date.now() - since < PENDING_MS) return 0;
       const value = await calls.run('sweep', () => client.get(keys.token(f.hash)));
       const record = value === null ? null : decode(value, f.hash);
       if (record?.id === f.id) return void (await index.set(f.id, { hash: f.hash, score: f.score }, f.kind, f.hash, recordScore(record), 'sweep')), 0;

@@ -112,6 +112,21 @@ describe('an insert in flight or interrupted', () => {
     expect(await client.keys(`${p}*`)).toEqual([]);
   });
 
+  it('sweep leaves a young claim alone (even when asked about a later time), makes an old one final when its token exists, and clears it when not', async () => {
+    const young = record({ expiresAt: at(HOUR) });
+    await claimAt(young, Date.now());
+    const written = record({ expiresAt: at(HOUR) });
+    await store.insert(written);
+    await claimAt(written, Date.now() - 60_000); // crashed after its SET, before making the claim final
+    const crashed = record({ expiresAt: at(HOUR) });
+    await claimAt(crashed, Date.now() - 60_000); // crashed before its SET
+    expect(await store.sweep(at(30 * 60_000))).toBe(1); // the crashed insert's entry
+    expect(await index().score(young.id)).toMatch(/^-\d+$/); // still in flight
+    expect(await index().score(written.id)).toBe(sec(written.expiresAt!.getTime())); // final now
+    expect(await hasId(crashed.id)).toBe(false);
+    expect(await store.sweep(at(30 * 60_000))).toBe(0);
+  });
+
   it('a duplicate hash leaves no trace of the refused insert', async () => {
     const a = record();
     await store.insert(a);
