@@ -92,6 +92,16 @@ local function parse(m)
   local z = string.find(m, '\\0', 1, true)
   return string.sub(m, 1, z - 1), string.sub(m, z + 1, z + 1), unpack_hash(string.sub(m, z + 2))
 end
+-- id's directory entry, leaf, member, score, kind letter and hash; nil when the id is not filed
+local function lookup(id)
+  local e = locate(id)
+  if not e then return nil end
+  local leaf = leaf_of(e)
+  local m, score = find(leaf, id)
+  if not m then return nil end
+  local _, k, h = parse(m)
+  return e, leaf, m, score, k, h
+end
 -- appends a leaf's members (id, kind, hash, score) to out
 local function emit(out, all)
   for i = 1, #all, 2 do
@@ -163,11 +173,8 @@ return false
 
 /** `get`: `{ kind, hash, score }` of id ARGV[1], or `false`. */
 const GET = `${PRELUDE}
-local e = locate(ARGV[1])
+local e, _, _, score, k, h = lookup(ARGV[1])
 if not e then return false end
-local m, score = find(leaf_of(e), ARGV[1])
-if not m then return false end
-local _, k, h = parse(m)
 return {k, h, score}
 `;
 
@@ -178,12 +185,8 @@ return {k, h, score}
  */
 const SET = `${PRELUDE}
 local id = ARGV[1]
-local e = locate(id)
+local e, leaf, m, score, _, h = lookup(id)
 if not e then return 0 end
-local leaf = leaf_of(e)
-local m, score = find(leaf, id)
-if not m then return 0 end
-local _, _, h = parse(m)
 if h ~= ARGV[2] or (ARGV[3] ~= '' and score ~= ARGV[3]) then return 0 end
 local nm = member(id, ARGV[4], ARGV[5])
 if nm ~= m then redis.call('ZREM', leaf, m) end
@@ -197,13 +200,8 @@ return 1
  * Returns 1 or 0.
  */
 const REMOVE = `${PRELUDE}
-local id = ARGV[1]
-local e = locate(id)
+local e, leaf, m, score, _, h = lookup(ARGV[1])
 if not e then return 0 end
-local leaf = leaf_of(e)
-local m, score = find(leaf, id)
-if not m then return 0 end
-local _, _, h = parse(m)
 if (ARGV[2] ~= '' and h ~= ARGV[2]) or (ARGV[3] ~= '' and score ~= ARGV[3]) then return 0 end
 redis.call('ZREM', leaf, m)
 if redis.call('EXISTS', leaf) == 0 then

@@ -189,29 +189,22 @@ describe('expiry by Redis itself', () => {
     expect(await client.keys(`${keyPrefix}*`)).toEqual([]);
   });
 
-  it('keeps a dead record a day by default (expiryGrace), so consume says expired and sweep removes every index entry', async () => {
-    const store = redisStore({ client, keyPrefix });
-    const tokens = createTokenAccess({ store });
-    const { info, token } = await tokens.issue({ subject: 'u1', name: 'short', expiresIn: 50 });
-    expect(await client.pexpiretime(tokenKey(info.hash))).toBe(info.expiresAt!.getTime() + 86_400_000);
-    await new Promise((r) => setTimeout(r, 100));
-    const r = await tokens.verify(token);
-    expect(!r.ok && r.error.code).toBe('expired');
-    expect(await store.sweep(new Date())).toBe(1);
-    expect(await client.keys(`${keyPrefix}*`)).toEqual([]); // the subject's index too
-  });
-
-  it('keeps a dead record for expiryGrace, so consume can still say expired', async () => {
-    const store = redisStore({ client, keyPrefix, expiryGrace: 3_600_000 });
-    const tokens = createTokenAccess({ store });
-    const { info, token } = await tokens.issue({ subject: 'u1', name: 'short', expiresIn: 50 });
-    expect(await client.pexpiretime(tokenKey(info.hash))).toBe(info.expiresAt!.getTime() + 3_600_000);
-    await new Promise((r) => setTimeout(r, 100));
-    const r = await tokens.verify(token);
-    expect(!r.ok && r.error.code).toBe('expired');
-    expect(await store.sweep(new Date())).toBe(1);
-    expect(await client.keys(`${keyPrefix}*`)).toEqual([]);
-  });
+  for (const [expiryGrace, grace] of [
+    [undefined, 86_400_000],
+    [3_600_000, 3_600_000],
+  ] as const) {
+    it(`keeps a dead record for expiryGrace (${expiryGrace === undefined ? 'a day by default' : expiryGrace}), so consume says expired and sweep removes every index entry`, async () => {
+      const store = redisStore({ client, keyPrefix, ...(expiryGrace === undefined ? {} : { expiryGrace }) });
+      const tokens = createTokenAccess({ store });
+      const { info, token } = await tokens.issue({ subject: 'u1', name: 'short', expiresIn: 50 });
+      expect(await client.pexpiretime(tokenKey(info.hash))).toBe(info.expiresAt!.getTime() + grace);
+      await new Promise((r) => setTimeout(r, 100));
+      const r = await tokens.verify(token);
+      expect(!r.ok && r.error.code).toBe('expired');
+      expect(await store.sweep(new Date())).toBe(1);
+      expect(await client.keys(`${keyPrefix}*`)).toEqual([]); // the subject's index too
+    });
+  }
 });
 
 describe('update', () => {
