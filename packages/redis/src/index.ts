@@ -89,9 +89,9 @@ export interface RedisStoreOptions {
    */
   expiryGrace?: number;
   /**
-   * How many buckets the global indexes (every token, for `list`; tokens that can expire, for
-   * `sweep`) are split into, each its own key and, on a Cluster, its own slot: a token is filed
-   * in bucket fnv1a(id) mod `buckets`. Every process on the same `keyPrefix` must use the same
+   * How many buckets the token index (every token by id, with its hash and when `sweep` is due)
+   * is split into, each its own hash tag and, on a Cluster, its own slot: a token is filed in
+   * bucket fnv1a(id) mod `buckets`. A page of `list` without a subject reads every bucket. Every process on the same `keyPrefix` must use the same
    * number; to change it, run `migrateRedisLayout` with the new number. 1 to 1024.
    * @default 16
    */

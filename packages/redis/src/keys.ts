@@ -118,16 +118,9 @@ export function kindOf(letter: string | undefined): TokenKind {
   return letter === 'u' ? 'url' : letter === 's' ? 'session' : 'access';
 }
 
-/** @internal The member of `s:{subject}`, `p:{parent}` and the `all` buckets. */
+/** @internal The member of `s:{subject}` and `p:{parent}` (and of layouts v1 and v2's `all` indexes). */
 export function entry(id: string, kind: TokenKind): string {
   return `${id}\u0000${kindLetter(kind)}`;
-}
-
-/** @internal The member of the `exp` buckets (a record is an `Entry` too). */
-export function expiryEntry(e: Entry): string {
-  const base = entry(e.id, e.kind);
-  if (e.parentId !== undefined) return `${base}\u0000${e.subject ?? ''}\u0000${e.parentId}`;
-  return e.subject === undefined ? base : `${base}\u0000${e.subject}`;
 }
 
 /** @internal */
