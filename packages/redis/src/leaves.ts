@@ -118,7 +118,8 @@ end
  * `claim`: files id ARGV[1] (kind ARGV[2], hash ARGV[3]) with score ARGV[4], unless the id is
  * filed already: then returns `{ kind, hash, score }` of that entry; else `false`. A leaf past
  * LEAF_MAX members splits: an id above all its others (ids are ULIDs, they grow) starts a new
- * leaf and leaves this one full; any other splits it in half.
+ * leaf and leaves this one full, an id below all its others (an import, newest first) keeps
+ * this leaf to itself and moves the others, full, to a new one; any other splits it in half.
  */
 const ADD = `${PRELUDE}
 local id = ARGV[1]
@@ -136,8 +137,11 @@ if old then
   return {k, h, score}
 end
 if below then
+  -- the leaf keeps its number and takes this id as its lowest (string.find returns two values:
+  -- only the first is the position)
+  local z = string.find(e, '\\0', 1, true)
   redis.call('ZREM', dir, e)
-  redis.call('ZADD', dir, 0, id .. string.sub(e, string.find(e, '\\0', 1, true)))
+  redis.call('ZADD', dir, 0, id .. string.sub(e, z))
 end
 local m = member(id, ARGV[2], ARGV[3])
 redis.call('ZADD', leaf, ARGV[4], m)
@@ -156,7 +160,7 @@ redis.call('ZADD', tmp, unpack(args))
 local sorted = redis.call('ZRANGE', tmp, 0, -1)
 redis.call('DEL', tmp)
 local keep = math.floor(#sorted / 2)
-if sorted[#sorted] == m then keep = #sorted - 1 end
+if sorted[#sorted] == m then keep = #sorted - 1 elseif sorted[1] == m then keep = 1 end
 local n = redis.call('INCR', dir .. ':n')
 local add, rem = {}, {}
 for i = keep + 1, #sorted do

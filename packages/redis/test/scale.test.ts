@@ -75,6 +75,26 @@ describe('no global key', () => {
     expect(await client.keys(`${keyPrefix}*`)).toEqual([]);
   });
 
+  it('files ids in any order: inserted newest first (each below every leaf) and shuffled, every token is found by id, listed once, and every leaf is in its directory', async () => {
+    const store = redisStore({ client, keyPrefix, buckets: 1 });
+    // ids as an import makes them: from old creation times, after newer ones
+    const made = Array.from({ length: 900 }, (_, i) => record({ id: `01M${String(999_999 - i).padStart(7, '0')}${'X'.repeat(16)}` }));
+    const leaves = async () => (await client.keys(`${keyPrefix}{ix:*}:*`)).filter((k) => !k.endsWith(':n')).sort();
+    for (const r of made.slice(0, 600)) await store.insert(r); // descending ids
+    // newest first fills leaves as oldest first does: 6 leaves of at most 118, not 10 half-full ones
+    expect((await leaves()).length).toBe(Math.ceil(600 / LEAF_MAX));
+    const rest = made.slice(600).sort(() => Math.random() - 0.5);
+    for (let i = 0; i < rest.length; i += 20) await Promise.all(rest.slice(i, i + 20).map((r) => store.insert(r)));
+    for (const r of made) expect(await store.findById(r.id)).toEqual(r);
+    expect((await store.list({ limit: 1000 })).items.map((t) => t.id)).toEqual(made.map((r) => r.id).sort());
+    const dir = layout(keyPrefix, 1).indexBuckets[0]!;
+    const entries = await client.zrange(dir, 0, -1);
+    expect(entries.map((e) => `${dir}:${e.slice(e.indexOf('\u0000') + 1)}`).sort()).toEqual(await leaves());
+    for (const e of entries) expect(e).toMatch(/^01M\d{7}X{16}\u0000\d+$/);
+    for (const r of made) await store.deleteById(r.id);
+    expect(await client.keys(`${keyPrefix}*`)).toEqual([]);
+  });
+
   it('lists every token in creation order across the buckets, page by page with cursors, and by kind', async () => {
     const store = redisStore({ client, keyPrefix, buckets: 8 });
     const made: TokenInfo[] = [];
