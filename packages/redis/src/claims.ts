@@ -1,7 +1,7 @@
-import { DuplicateTokenError, type TokenInfo, type TokenKind, storeMessage } from '@tokenaccess/core/store';
+import { DuplicateTokenError, type TokenInfo, storeMessage } from '@tokenaccess/core/store';
 import { type Connection, script } from './client';
 import { type Entry, compactHash, entry, expandHash } from './keys';
-import { type LeafIndex, pendingScore, pendingSince, recordScore } from './leaves';
+import { type Filed, type LeafIndex, pendingScore, pendingSince, recordScore } from './leaves';
 import { DELETE_IF, HDEL_IF } from './lua';
 
 /**
@@ -28,7 +28,6 @@ const LEGACY_RECHECK_MS = 60_000;
 /** Where an id leads: a hash, and since when it is claimed while the insert is unfinished. */
 export interface Claim {
   hash: string;
-  kind?: TokenKind;
   /** ms since epoch of the claim while the insert has not made it final */
   pendingSince?: number;
   /** the index entry's score, as Redis prints it */
@@ -45,6 +44,14 @@ export function parseClaim(raw: string, legacy: 'v1' | 'v2'): Claim {
     ? { hash: expandHash(raw.slice(colon + 1), v1), pendingSince: v1 ? Number(raw.slice(1, colon)) : parseInt(raw.slice(1, colon), 36) }
     : { hash: expandHash(raw, v1) };
   claim.legacy = legacy;
+  return claim;
+}
+
+/** The claim a token-index entry makes: its hash and score, and since when while its insert is unfinished. @internal */
+export function claimOf(filed: Filed): Claim {
+  const claim: Claim = { hash: filed.hash, score: filed.score };
+  const since = pendingSince(filed.score);
+  if (since !== undefined) claim.pendingSince = since;
   return claim;
 }
 
@@ -74,8 +81,6 @@ export interface IdClaims {
    * key missing. Returns whether it was pruned.
    */
   prune(e: Entry, from: string[], known?: Claim | null, gone?: boolean): Promise<boolean>;
-  /** Whether the token key of `hash` exists. */
-  tokenExists(hash: string, what: string): Promise<boolean>;
 }
 
 /** @internal */
@@ -107,30 +112,26 @@ export function idClaims({ client, keys, calls, run }: Connection, index: LeafIn
 
   const lookUp = async (id: string, what: string): Promise<Claim | null> => {
     const filed = await index.get(id, what);
-    if (filed) {
-      const claim: Claim = { hash: filed.hash, kind: filed.kind, score: filed.score };
-      const since = pendingSince(filed.score);
-      if (since !== undefined) claim.pendingSince = since;
-      return claim;
-    }
-    return legacyLookUp(id, what);
+    return filed ? claimOf(filed) : legacyLookUp(id, what);
   };
   const tokenExists = async (hash: string, what: string) => (await calls.run(what, () => client.exists(keys.token(hash)))) === 1;
   const dropLegacy = (id: string, claim: Claim, what: string) =>
     claim.legacy === 'v1' ? run(what, deleteIfLeadsTo, keys.v1.id(id), [claim.hash]) : run(what, fieldDeleteIf, keys.v2.idMap(id), [id, compactHash(claim.hash)]);
   const duplicate = (id: string) => new DuplicateTokenError(storeMessage('redis', `a token with id ${id} exists`));
+  const forgetLegacy = async (id: string, hash: string, what: string) => {
+    if (await maybeLegacy(what)) {
+      await Promise.all([run(what, fieldDeleteIf, keys.v2.idMap(id), [id, compactHash(hash)]), run(what, deleteIfLeadsTo, keys.v1.id(id), [hash])]);
+    }
+  };
 
   return {
     lookUp,
-    tokenExists,
     async claim(record) {
       const pending = pendingScore(Date.now());
       const held = await index.add(record.id, record.kind, record.hash, pending, 'insert');
       if (held) {
         // the id is filed: a duplicate, unless the entry is an orphan (its token is gone for good)
-        const current: Claim = { hash: held.hash, score: held.score };
-        const since = pendingSince(held.score);
-        if (since !== undefined) current.pendingSince = since;
+        const current = claimOf(held);
         if (isInFlight(current) || (await tokenExists(current.hash, 'insert'))) throw duplicate(record.id);
         if (!(await index.set(record.id, { hash: held.hash, score: held.score }, record.kind, record.hash, pending, 'insert'))) throw duplicate(record.id);
       } else if (await maybeLegacy('insert')) {
@@ -148,13 +149,9 @@ export function idClaims({ client, keys, calls, run }: Connection, index: LeafIn
     },
     release: (record, pending) => index.remove(record.id, record.hash, 'insert', pending),
     async forget(id, hash, what) {
-      await Promise.all([index.remove(id, hash, what), this.forgetLegacy(id, hash, what)]);
+      await Promise.all([index.remove(id, hash, what), forgetLegacy(id, hash, what)]);
     },
-    async forgetLegacy(id, hash, what) {
-      if (await maybeLegacy(what)) {
-        await Promise.all([run(what, fieldDeleteIf, keys.v2.idMap(id), [id, compactHash(hash)]), run(what, deleteIfLeadsTo, keys.v1.id(id), [hash])]);
-      }
-    },
+    forgetLegacy,
     async prune(e, from, known, gone = false) {
       const current = known === undefined ? await lookUp(e.id, 'prune') : known;
       if (isInFlight(current)) return false;

@@ -1,11 +1,10 @@
 import { type ListPage, type ListQuery, type SweepOptions, type TokenInfo, checkListQuery, dutyCycle, listMatches, sweepInBatches } from '@tokenaccess/core/store';
-import type { IdClaims } from './claims';
+import { type IdClaims, PENDING_MS, claimOf } from './claims';
 import { type Connection, script } from './client';
 import { type Entry, after, entry, parseEntry } from './keys';
 import { type Filed, type LeafIndex, type Ranged, pendingSince, recordScore } from './leaves';
 import { DELETE, SWEEP_ONE } from './lua';
 import { decode } from './record';
-import { PENDING_MS } from './claims';
 
 const deleteWithId = script(DELETE);
 
@@ -64,11 +63,7 @@ export function indexes({ client, keys, calls, run }: Connection, index: LeafInd
     const value = await calls.run(what, () => client.get(keys.token(f.hash)));
     const record = value === null ? null : decode(value, f.hash);
     if (record?.id === f.id) return record;
-    if (!record) {
-      const since = pendingSince(f.score);
-      const claim = since === undefined ? { hash: f.hash, score: f.score } : { hash: f.hash, score: f.score, pendingSince: since };
-      quietly(claims.prune({ id: f.id, kind: f.kind }, [], claim));
-    }
+    if (!record) quietly(claims.prune({ id: f.id, kind: f.kind }, [], claimOf(f)));
     return null;
   };
 
