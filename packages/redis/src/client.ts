@@ -58,9 +58,8 @@ export function connect(client: RedisClient, keyPrefix: string, timeout: Duratio
 /**
  * EVALSHA, and EVAL when the server answers `NOSCRIPT` (a restart, a failover, `SCRIPT FLUSH`,
  * or a Cluster node that has not seen the script yet): EVAL also loads it for next time.
- * @internal
  */
-export async function evalScript(client: RedisClient, s: Script, key: string, args: (string | number)[], buffers = false): Promise<unknown> {
+async function evalScript(client: RedisClient, s: Script, key: string, args: (string | number)[], buffers = false): Promise<unknown> {
   // the Buffer forms of EVALSHA and EVAL: ioredis has them at run time but not in its types, and
   // its `callBuffer` fails under auto-pipelining
   const c = client as unknown as BufferEval;

@@ -1,6 +1,6 @@
 import { TokenAccessError, type TokenKind, storeMessage } from '@tokenaccess/core/store';
 import { parseClaim } from './claims';
-import { type RedisClient, connect, evalScript, script } from './client';
+import { type RedisClient, connect, script } from './client';
 import { DEFAULT_BUCKETS, ID_MAP_BUCKETS, after, compactHash, entry, parseEntry } from './keys';
 import { leafIndex, recordScore } from './leaves';
 import { DELETE_IF, HDEL_IF } from './lua';
@@ -112,7 +112,7 @@ export async function migrateRedisLayout(options: MigrateRedisLayoutOptions): Pr
     if (raw === null) return;
     const claim = parseClaim(raw, 'v1');
     await file(id, kind, claim.hash, true);
-    await evalScript(client, deleteIfLeadsTo, keys.v1.id(id), [claim.hash]);
+    await target.run('migrate', deleteIfLeadsTo, keys.v1.id(id), [claim.hash]);
   });
 
   // 2. layout v2: the `all` buckets, each id's hash from the id map
@@ -122,7 +122,7 @@ export async function migrateRedisLayout(options: MigrateRedisLayoutOptions): Pr
       if (raw === null) return;
       const claim = parseClaim(raw, 'v2');
       await file(id, kind, claim.hash, false);
-      await evalScript(client, fieldDeleteIf, keys.v2.idMap(id), [id, compactHash(claim.hash)]);
+      await target.run('migrate', fieldDeleteIf, keys.v2.idMap(id), [id, compactHash(claim.hash)]);
     });
   }
 
